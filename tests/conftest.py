@@ -16,7 +16,7 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-settings.register_profile("dev", max_examples=200, deadline=None, verbosity=2)
+settings.register_profile("dev", max_examples=200, deadline=None)
 settings.load_profile(os.environ.get("FKERAS_HYPOTHESIS_PROFILE", "ci"))
 
 

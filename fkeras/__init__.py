@@ -1,0 +1,24 @@
+"""fkeras: the Keras API on JAX, with pure-function layers.
+
+    import fkeras as keras
+    model = keras.Sequential([keras.layers.Dense(10, activation="softmax", input_shape=(64,))])
+"""
+
+__version__ = "0.1.0"
+
+from fkeras import activations as activations
+from fkeras import backend as backend
+from fkeras import callbacks as callbacks
+from fkeras import constraints as constraints
+from fkeras import initializers as initializers
+from fkeras import layers as layers
+from fkeras import losses as losses
+from fkeras import metrics as metrics
+from fkeras import models as models
+from fkeras import optimizers as optimizers
+from fkeras import regularizers as regularizers
+from fkeras import utils as utils
+from fkeras.layers import Input as Input
+from fkeras.layers import Layer as Layer
+from fkeras.models import Model as Model
+from fkeras.models import Sequential as Sequential

@@ -1,0 +1,390 @@
+"""`Callback`, `CallbackList` and `History`: Keras 3's hooks and dispatch, without per-step syncs.
+
+Keras 3's `CallbackList` hands every callback a fresh dict of Python floats, with the keys sorted
+(`pythonify_logs`). fkeras does the same for epoch-level hooks. Batch-level hooks receive a
+read-only mapping with the same sorted keys whose values are converted to Python floats only
+when a callback reads them, so a progress bar that shows a line every 50 ms reads the device
+every 50 ms, not after every step. The engine asks `needs_batch_hooks(kind)` once per loop and
+skips the batch hooks entirely when no callback overrides them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Callback", "CallbackList", "History"]
+
+Logs = Mapping[str, Any]
+
+# The batch-level hooks of each loop; `on_batch_*` are Keras 2's names for the training ones.
+BATCH_HOOKS = {
+    "train": ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end"),
+    "test": ("on_test_batch_begin", "on_test_batch_end"),
+    "predict": ("on_predict_batch_begin", "on_predict_batch_end"),
+}
+
+HOOK_NAMES = frozenset(
+    {"on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end"}
+    | {"on_test_begin", "on_test_end", "on_predict_begin", "on_predict_end"}
+    | {name for names in BATCH_HOOKS.values() for name in names}
+)
+
+
+def _default(method: Callable) -> Callable:
+    """Marks a base-class hook, so that overriding it (by subclass or instance) can be detected."""
+    method._fkeras_default_hook = True
+    return method
+
+
+def _is_default(method: Any) -> bool:
+    return getattr(method, "_fkeras_default_hook", False)
+
+
+def to_python(value: Any) -> Any:
+    """A 0-d numeric value as a Python float; anything else unchanged (Keras's `pythonify_logs`)."""
+    if isinstance(value, float):
+        return value
+    if hasattr(value, "__array__") and not isinstance(value, np.ndarray):
+        value = np.asarray(value)
+    if isinstance(value, np.ndarray) and value.ndim != 0:
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def pythonify_logs(logs: Logs | None) -> dict[str, Any]:
+    """A new dict with sorted keys, nested dicts flattened and values as Python floats."""
+    result: dict[str, Any] = {}
+    for key, value in sorted((logs or {}).items()):
+        if isinstance(value, dict):
+            result.update(pythonify_logs(value))
+        else:
+            result[key] = to_python(value)
+    return result
+
+
+class BatchLogs(Mapping):
+    """Read-only view of a step's logs: sorted keys, values made Python floats when first read.
+
+    Reading a key transfers that value from the device (once; it is cached). Iterating over the
+    keys or testing membership reads nothing.
+    """
+
+    __slots__ = ("_cache", "_keys", "_logs")
+
+    def __init__(self, logs: Logs | None) -> None:
+        self._logs = logs if logs is not None else {}
+        self._keys: list[str] | None = None
+        self._cache: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._cache:
+            self._cache[key] = to_python(self._logs[key])
+        return self._cache[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._logs
+
+    def __iter__(self) -> Iterator[str]:
+        if self._keys is None:
+            self._keys = sorted(self._logs)
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._logs)
+
+    def __repr__(self) -> str:
+        return f"BatchLogs({list(self)})"
+
+
+class Callback:
+    """Base class of callbacks: override the hooks of the stages you want to act on.
+
+    The model calls the hooks of every callback passed to `fit`, `evaluate` or `predict`. Before
+    the first hook, `set_model` and `set_params` give the callback the model and the loop's
+    parameters (`{"verbose": 1, "epochs": 10, "steps": 32}`).
+
+    Epoch-level `logs` are dicts of Python floats (`{"loss": 0.2, "val_loss": 0.3}`). Batch-level
+    `logs` are read-only mappings whose values are read from the device when accessed, so read
+    only the keys you need: an untouched batch hook costs no device transfer.
+
+    Example:
+        >>> class PrintLoss(Callback):
+        ...     def on_epoch_end(self, epoch, logs=None):
+        ...         print(epoch, logs["loss"])
+
+    Attributes:
+        params: Dict of the loop's parameters.
+        model: The model being trained, evaluated or run.
+    """
+
+    def __init__(self) -> None:
+        self.params: dict[str, Any] | None = None
+        self._model: Any = None
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        self.params = params
+
+    def set_model(self, model: Any) -> None:
+        self._model = model
+
+    @property
+    def model(self) -> Any:
+        # The facade may keep the newest variables inside the engine during an epoch; a callback
+        # that looks at the model asks for them (Keras's JAX trainer does the same).
+        if hasattr(self._model, "jax_state_sync"):
+            self._model.jax_state_sync()
+        return self._model
+
+    @model.setter
+    def model(self, model: Any) -> None:
+        # Keras 2 callbacks sometimes assign `self.model` themselves.
+        self._model = model
+
+    def _uses_batch_hooks(self, kind: str) -> bool:
+        """Whether this callback needs the batch hooks of `kind` ("train", "test", "predict")."""
+        return any(not _is_default(getattr(self, name)) for name in BATCH_HOOKS[kind])
+
+    @_default
+    def on_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Keras 2 name of `on_train_batch_begin`, which calls it by default."""
+
+    @_default
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Keras 2 name of `on_train_batch_end`, which calls it by default."""
+
+    @_default
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        """Called at the start of epoch `epoch` (0-based) of `fit`."""
+
+    @_default
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        """Called at the end of an epoch; `logs` holds its metrics and the `val_` ones."""
+
+    @_default
+    def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Called before training batch `batch` of the epoch."""
+        self.on_batch_begin(batch, logs=logs)
+
+    @_default
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Called after training batch `batch`; `logs` holds the running epoch averages."""
+        self.on_batch_end(batch, logs=logs)
+
+    @_default
+    def on_test_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Called before batch `batch` of `evaluate` or of validation in `fit`."""
+
+    @_default
+    def on_test_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Called after batch `batch` of `evaluate` or of validation in `fit`."""
+
+    @_default
+    def on_predict_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Called before batch `batch` of `predict`."""
+
+    @_default
+    def on_predict_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Called after batch `batch` of `predict`."""
+
+    @_default
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        """Called at the start of `fit`."""
+
+    @_default
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        """Called at the end of `fit`; `logs` holds the last epoch's logs."""
+
+    @_default
+    def on_test_begin(self, logs: Logs | None = None) -> None:
+        """Called at the start of `evaluate` or of validation."""
+
+    @_default
+    def on_test_end(self, logs: Logs | None = None) -> None:
+        """Called at the end of `evaluate` or of validation, with its final logs."""
+
+    @_default
+    def on_predict_begin(self, logs: Logs | None = None) -> None:
+        """Called at the start of `predict`."""
+
+    @_default
+    def on_predict_end(self, logs: Logs | None = None) -> None:
+        """Called at the end of `predict`."""
+
+
+class History(Callback):
+    """Records the epoch logs; `fit` returns it.
+
+    Attributes:
+        history: Dict mapping each log name to its list of per-epoch values.
+        epoch: List of the epoch indices seen in the last `fit`.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: dict[str, list[Any]] = {}
+        self.epoch: list[int] = []
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self.epoch = []
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+        # Keeps `model.history` pointing at the newest record, as Keras does.
+        self.model.history = self
+
+
+def _flatten(callbacks: Any) -> list[Callback]:
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, (list, tuple)):
+        return [cb for item in callbacks for cb in _flatten(item)]
+    return [callbacks]
+
+
+class CallbackList(Callback):
+    """Calls a list of callbacks together, in order, as Keras 3's `CallbackList` does.
+
+    Args:
+        callbacks: Callbacks (nested lists are flattened).
+        add_history: Appends a `History` if none is in `callbacks`.
+        add_progbar: Appends a `ProgbarLogger` (after the `History`) if none is in `callbacks`.
+        model: The model the callbacks are used with; also gets `model.history`.
+        **params: The loop's parameters (`verbose`, `epochs`, `steps`), handed to each callback.
+    """
+
+    def __init__(
+        self,
+        callbacks: Any = None,
+        add_history: bool = False,
+        add_progbar: bool = False,
+        model: Any = None,
+        **params: Any,
+    ) -> None:
+        super().__init__()
+        self.callbacks = _flatten(callbacks)
+        self._add_default_callbacks(add_history, add_progbar)
+        self.set_model(model)
+        self.set_params(params)
+
+    def _add_default_callbacks(self, add_history: bool, add_progbar: bool) -> None:
+        from fkeras.callbacks._progbar_logger import ProgbarLogger
+
+        self._history = next((cb for cb in self.callbacks if isinstance(cb, History)), None)
+        self._progbar = next((cb for cb in self.callbacks if isinstance(cb, ProgbarLogger)), None)
+        if self._history is None and add_history:
+            self._history = History()
+            self.callbacks.append(self._history)
+        if self._progbar is None and add_progbar:
+            self._progbar = ProgbarLogger()
+            self.callbacks.append(self._progbar)
+
+    def append(self, callback: Callback) -> None:
+        """Adds a callback at the end (Keras 2's `CallbackList.append`)."""
+        self.callbacks.append(callback)
+
+    def __iter__(self) -> Iterator[Callback]:
+        return iter(self.callbacks)
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        self.params = params
+        if params:
+            for callback in self.callbacks:
+                callback.set_params(params)
+
+    def set_model(self, model: Any) -> None:
+        if model is None:
+            return
+        super().set_model(model)
+        if self._history is not None:
+            model.history = self._history
+        for callback in self.callbacks:
+            callback.set_model(model)
+
+    def needs_batch_hooks(self, kind: str) -> bool:
+        """Whether any callback acts on the batch hooks of `kind`.
+
+        Args:
+            kind: `"train"`, `"test"` or `"predict"`.
+
+        Returns:
+            False when every batch hook of that loop is a no-op, so the engine may skip calling
+            them (and building their logs) altogether.
+
+        Raises:
+            ValueError: If `kind` is not one of the three loops.
+        """
+        if kind not in BATCH_HOOKS:
+            raise ValueError(
+                f"`kind` must be one of {sorted(BATCH_HOOKS)}. Received: kind={kind!r}"
+            )
+        return any(callback._uses_batch_hooks(kind) for callback in self.callbacks)
+
+    def _uses_batch_hooks(self, kind: str) -> bool:
+        return self.needs_batch_hooks(kind)
+
+    def _call_batch(self, hook: str, batch: int, logs: Logs | None) -> None:
+        view = BatchLogs(logs)
+        for callback in self.callbacks:
+            getattr(callback, hook)(batch, logs=view)
+
+    def _call(self, hook: str, *args: Any) -> None:
+        *head, logs = args
+        logs = pythonify_logs(logs)
+        for callback in self.callbacks:
+            getattr(callback, hook)(*head, logs)
+
+    def on_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        self._call_batch("on_batch_begin", batch, logs)
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        self._call_batch("on_batch_end", batch, logs)
+
+    def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        self._call_batch("on_train_batch_begin", batch, logs)
+
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        self._call_batch("on_train_batch_end", batch, logs)
+
+    def on_test_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        self._call_batch("on_test_batch_begin", batch, logs)
+
+    def on_test_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        self._call_batch("on_test_batch_end", batch, logs)
+
+    def on_predict_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        self._call_batch("on_predict_batch_begin", batch, logs)
+
+    def on_predict_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        self._call_batch("on_predict_batch_end", batch, logs)
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        self._call("on_epoch_begin", epoch, logs)
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        self._call("on_epoch_end", epoch, logs)
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self._call("on_train_begin", logs)
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        self._call("on_train_end", logs)
+
+    def on_test_begin(self, logs: Logs | None = None) -> None:
+        self._call("on_test_begin", logs)
+
+    def on_test_end(self, logs: Logs | None = None) -> None:
+        self._call("on_test_end", logs)
+
+    def on_predict_begin(self, logs: Logs | None = None) -> None:
+        self._call("on_predict_begin", logs)
+
+    def on_predict_end(self, logs: Logs | None = None) -> None:
+        self._call("on_predict_end", logs)

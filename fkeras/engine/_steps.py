@@ -1,0 +1,141 @@
+"""Pure step functions and their jitted, fused forms.
+
+Everything here is a function of its arguments: the model's pure `apply`, the resolved
+`CompileSpec`, an optax transformation. The facade pulls variables out of the layer cells into a
+`TrainState`, hands it to these functions (donated), and writes the result back.
+
+- `train_step(ts, batch) -> (ts, logs)`: one optimizer update, metrics accumulated on device.
+- `train_steps(ts, data, idx)`: many steps in one dispatch, a `lax.scan` over rows of batch
+  indices gathered from data already on the device; per-step logs come back stacked.
+- `eval_step`, `predict_step`: padded batches with a mask, so any number of samples reuses the
+  same compiled shapes.
+"""
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from fkeras import _tree
+
+
+class TrainState(NamedTuple):
+    """Everything a training step reads and writes; donated to each jitted call."""
+
+    params: Any  # trainable parameters
+    frozen: Any  # parameters of non-trainable layers
+    state: Any  # non-trainable layer state (e.g. BatchNormalization statistics)
+    opt_state: Any
+    metrics: Any  # (loss trackers, metric states)
+    rng: jax.Array
+
+
+class Batch(NamedTuple):
+    xs: tuple
+    ys: tuple
+    sws: tuple
+
+
+def _flat_preds(model, preds) -> list:
+    if isinstance(preds, dict):
+        return [preds[name] for name in model.output_names]
+    if isinstance(preds, (list, tuple)):
+        return list(preds)
+    return [preds]
+
+
+def _model_inputs(model, xs):
+    return list(xs) if len(xs) > 1 else xs[0]
+
+
+def make_train_step(model, spec, tx):
+    """The pure one-batch training step for `model` compiled with `spec` and optimizer `tx`."""
+
+    def loss_fn(params, ts: TrainState, batch: Batch, rng):
+        variables = {"params": _tree.merge(params, ts.frozen), "state": ts.state}
+        preds, new_state = model.apply(variables, _model_inputs(model, batch.xs), training=True, rng=rng)
+        preds = _flat_preds(model, preds)
+        total, per_output = spec.total_loss(batch.ys, preds, batch.sws)
+        total = total + model.penalty(variables["params"])
+        return total, (preds, new_state, per_output)
+
+    constrained = _has_constraints(model)
+
+    def train_step(ts: TrainState, batch: Batch):
+        rng, step_rng = jax.random.split(ts.rng)
+        (total, (preds, new_state, per_output)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+            ts.params, ts, batch, step_rng
+        )
+        updates, opt_state = tx.update(grads, ts.opt_state, ts.params)
+        params = optax.apply_updates(ts.params, updates)
+        if constrained:
+            params = model.constrain(params)
+        metrics = spec.update_metrics(
+            ts.metrics, total, per_output, batch.ys, preds, batch.sws, batch_size=batch.xs[0].shape[0]
+        )
+        state = _tree.merge(ts.state, new_state) if new_state else ts.state
+        ts = TrainState(params, ts.frozen, state, opt_state, metrics, rng)
+        return ts, spec.results(metrics)
+
+    return train_step
+
+
+def _has_constraints(model) -> bool:
+    from fkeras.layers._base import Layer
+
+    return any(type(layer).constrain is not Layer.constrain for layer in _all_layers(model))
+
+
+def _all_layers(model):
+    for layer in getattr(model, "_weight_layers", lambda: [])():
+        yield layer
+        if hasattr(layer, "_weight_layers"):
+            yield from _all_layers(layer)
+
+
+def gather(data, idx):
+    return jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), data)
+
+
+def make_train_functions(model, spec, tx):
+    """Jitted train functions: `one(ts, data, idx)` (one batch) and `many(ts, data, idx2d)`."""
+    step = make_train_step(model, spec, tx)
+
+    def one(ts, data, idx):
+        return step(ts, gather(data, idx))
+
+    def many(ts, data, idx2d):
+        return jax.lax.scan(lambda carry, row: step(carry, gather(data, row)), ts, idx2d)
+
+    return (
+        jax.jit(one, donate_argnums=0),
+        jax.jit(many, donate_argnums=0),
+        jax.jit(step, donate_argnums=0),
+    )
+
+
+def make_eval_step(model, spec):
+    """Jitted `eval(variables, metrics, batch, mask) -> metrics` on a padded batch."""
+
+    def eval_step(variables, metrics, batch: Batch, mask):
+        preds, _ = model.apply(variables, _model_inputs(model, batch.xs), training=False)
+        preds = _flat_preds(model, preds)
+        total, per_output = spec.total_loss(batch.ys, preds, batch.sws, mask=mask)
+        total = total + model.penalty(variables["params"])
+        return spec.update_metrics(
+            metrics, total, per_output, batch.ys, preds, batch.sws, mask=mask,
+            batch_size=batch.xs[0].shape[0],
+        )
+
+    return jax.jit(eval_step, donate_argnums=1)
+
+
+def make_predict_step(model):
+    """Jitted `predict(variables, xs) -> flat list of outputs`."""
+
+    def predict_step(variables, xs):
+        preds, _ = model.apply(variables, _model_inputs(model, xs), training=False)
+        return _flat_preds(model, preds)
+
+    return jax.jit(predict_step)

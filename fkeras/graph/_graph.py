@@ -1,0 +1,133 @@
+"""From recorded nodes to one pure program: the graph between a model's inputs and outputs.
+
+`map_graph` walks back from the outputs once (iteratively) when a `Model` is built, checks the
+graph (disconnected outputs, cycles, duplicate layer names) and orders the nodes by depth the
+way Keras does, so `model.layers` and `model.get_weights()` come in Keras's order. `run` then
+executes that fixed order; no graph walking happens per call.
+"""
+
+import jax
+
+from fkeras.graph._tensor import KerasTensor, Node
+
+
+def _is_kt(x) -> bool:
+    return isinstance(x, KerasTensor)
+
+
+class GraphMap:
+    """The result of `map_graph`: nodes in execution order and layers in Keras's order."""
+
+    def __init__(self, inputs, outputs, nodes, layers):
+        self.inputs = inputs  # flat list of KerasTensor
+        self.outputs = outputs  # flat list of KerasTensor
+        self.nodes = nodes  # execution order (inputs' nodes excluded)
+        self.layers = layers  # Keras order, InputLayers first
+
+
+def map_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> GraphMap:
+    """Order the nodes between `inputs` and `outputs`; raise a ValueError for a bad graph."""
+    input_ids = {id(t) for t in inputs}
+    for t in inputs:
+        if t.node is None or t.node.inputs:
+            producer = t.node.layer.name if t.node else "nothing"
+            raise ValueError(
+                "Model inputs must come from `Input(...)` (an InputLayer). Received a tensor "
+                f"produced by layer {producer!r}: {t!r}"
+            )
+    post_order: list[Node] = []  # nodes, parents before children
+    layer_index: dict[int, int] = {}  # id(layer) -> first-visit order, as Keras numbers them
+    layer_of: dict[int, object] = {}
+    finished: set[int] = set()
+    in_progress: set[int] = set()
+    for out in outputs:
+        stack = [(out.node, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if id(node) in finished:
+                continue
+            if expanded:
+                in_progress.discard(id(node))
+                finished.add(id(node))
+                post_order.append(node)
+                continue
+            if id(node) in in_progress:
+                raise ValueError(f"The graph has a cycle through layer {node.layer.name!r}.")
+            in_progress.add(id(node))
+            if id(node.layer) not in layer_index:
+                layer_index[id(node.layer)] = len(layer_index)
+                layer_of[id(node.layer)] = node.layer
+            stack.append((node, True))
+            for t in reversed(node.inputs):
+                if id(t) in input_ids:
+                    if id(t.node) not in finished:
+                        stack.append((t.node, False))
+                    continue
+                if not t.node.inputs:  # an Input that is not a model input
+                    raise ValueError(
+                        "Graph disconnected: cannot obtain value for tensor "
+                        f"{t!r} at layer {t.node.layer.name!r}, which feeds layer "
+                        f"{node.layer.name!r}. Add this Input to the model's `inputs`. "
+                        f"Model inputs: {[x.node.layer.name for x in inputs]}"
+                    )
+                if id(t.node) not in finished:
+                    stack.append((t.node, False))
+
+    model_input_nodes = {id(t.node) for t in inputs}
+    for node in post_order:
+        if not node.inputs and id(node) not in model_input_nodes:
+            raise ValueError(
+                f"Graph disconnected: the output comes from Input {node.layer.name!r}, which is "
+                f"not among the model's inputs {[x.node.layer.name for x in inputs]}."
+            )
+    node_depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    for node in reversed(post_order):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = depth
+        node_depth[id(node)] = depth
+        for parent in node.parent_nodes:
+            node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    for t in inputs:  # unused model inputs still belong to the model
+        if id(t.node) not in node_depth:
+            node_depth[id(t.node)] = 0
+            layer_depth[id(t.node.layer)] = 0
+            layer_index.setdefault(id(t.node.layer), len(layer_index))
+            layer_of[id(t.node.layer)] = t.node.layer
+            post_order.append(t.node)
+
+    by_depth: dict[int, list] = {}
+    for lid, depth in layer_depth.items():
+        by_depth.setdefault(depth, []).append(layer_of[lid])
+    layers = []
+    for depth in sorted(by_depth, reverse=True):
+        layers.extend(sorted(by_depth[depth], key=lambda layer: layer_index[id(layer)]))
+    names: dict[str, object] = {}
+    for layer in layers:
+        if layer.name in names and names[layer.name] is not layer:
+            raise ValueError(
+                f"The name {layer.name!r} is used 2 times in the model. All layer names should "
+                "be unique."
+            )
+        names[layer.name] = layer
+
+    order = {id(n): i for i, n in enumerate(post_order)}
+    nodes = sorted(
+        (n for n in post_order if n.inputs), key=lambda n: (-node_depth[id(n)], order[id(n)])
+    )
+    return GraphMap(list(inputs), list(outputs), nodes, layers)
+
+
+def run(graph: GraphMap, call_layer, input_values: list):
+    """Execute the graph: `call_layer(node, args) -> outputs` for each node in order.
+
+    Returns the flat list of output values.
+    """
+    values = {id(t): v for t, v in zip(graph.inputs, input_values)}
+    for node in graph.nodes:
+        args = jax.tree_util.tree_map(lambda t: values[id(t)], node.args, is_leaf=_is_kt)
+        outs = call_layer(node, args)
+        flat = jax.tree_util.tree_leaves(outs)
+        for t, v in zip(node.outputs, flat):
+            values[id(t)] = v
+    return [values[id(t)] for t in graph.outputs]

@@ -1,0 +1,427 @@
+"""The layer spec protocol.
+
+A `Layer` is an immutable spec: its config is fixed at construction (assigning an attribute
+raises) and it never holds arrays. It knows three things:
+
+- `compute_output_spec(input_spec)`: static shape/dtype inference, no arithmetic;
+- `init(rng, input_spec) -> {'params': {...}, 'state': {...}}`: fresh variables;
+- `apply(variables, inputs, *, training=False, rng=None) -> (outputs, new_state)`: pure.
+
+Everything stateful a Keras user expects of a layer object (`get_weights`, `trainable`, calling
+it eagerly on arrays, `layer.output`) lives beside the spec: weights in a facade `Cell`
+(`_cell.py`), call history in the tracer (`fkeras.graph`).
+"""
+
+import inspect
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from fkeras import _naming, _random
+from fkeras.graph import _tensor
+from fkeras.layers import _cell
+from fkeras.layers._spec import TensorSpec, spec_of, standardize_dtype, standardize_shape, to_struct
+
+Params = dict
+State = dict
+Variables = dict
+
+_MUTABLE = frozenset({"trainable"})
+
+MSG_MULTIPLE_NODES = (
+    'Layer {name} has multiple inbound nodes, hence the notion of "layer {what}" is ill-defined. '
+    "Use `get_{what}_at(node_index)` instead."
+)
+
+
+class _FrozenMeta(type):
+    """Freeze a layer once its outermost `__init__` has returned."""
+
+    def __call__(cls, *args, **kwargs):
+        obj = super().__call__(*args, **kwargs)
+        if not getattr(cls, "_mutable_object", False):
+            object.__setattr__(obj, "_frozen", True)
+        return obj
+
+
+def _is_kt(x) -> bool:
+    return isinstance(x, _tensor.KerasTensor)
+
+
+def _tree_leaves(structure) -> list:
+    return jax.tree_util.tree_leaves(structure, is_leaf=_is_kt)
+
+
+def _tree_map(fn, structure):
+    return jax.tree_util.tree_map(fn, structure, is_leaf=_is_kt)
+
+
+def _first_input_shape(input_shape, input_dim, batch_size, batch_input_shape):
+    if batch_input_shape is not None:
+        return standardize_shape(batch_input_shape, "batch_input_shape")
+    if input_shape is None and input_dim is not None:
+        input_shape = (input_dim,)
+    if input_shape is None:
+        return None
+    shape = standardize_shape(input_shape, "input_shape")
+    return (batch_size,) + shape
+
+
+class Layer(metaclass=_FrozenMeta):
+    """Base class of every layer spec.
+
+    Args:
+        name: unique name (default: the snake-cased class name, numbered: `dense`, `dense_1`).
+        dtype: the dtype of the layer's variables and computations (default `floatx()`).
+        trainable: whether `fit` updates the layer's parameters (settable later).
+        input_shape, input_dim, batch_size, batch_input_shape: Keras's way to give the first layer
+            of a `Sequential` model its input shape.
+        weights: Keras 2's initial weights, set when the layer is built.
+    """
+
+    _frozen = False
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        dtype: Any = None,
+        trainable: bool = True,
+        input_shape=None,
+        input_dim: int | None = None,
+        batch_size: int | None = None,
+        batch_input_shape=None,
+        batch_shape=None,
+        weights=None,
+        **kwargs,
+    ):
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}: unexpected keyword argument(s) "
+                f"{', '.join(repr(k) for k in sorted(kwargs))}. "
+                f"Received: {', '.join(f'{k}={v!r}' for k, v in sorted(kwargs.items()))}"
+            )
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"`name` must be a string. Received: name={name!r}")
+        if name is None:
+            name = _naming.uniquify(_naming.to_snake_case(type(self).__name__))
+        self.name = name
+        self.dtype = standardize_dtype(dtype)
+        if batch_shape is not None:
+            batch_input_shape = batch_shape
+        self.batch_input_shape = _first_input_shape(
+            input_shape, input_dim, batch_size, batch_input_shape
+        )
+        state = _cell.cell(self)
+        state.trainable = bool(trainable)
+        if weights is not None:
+            state.pending_weights = [np.asarray(w) for w in weights]
+
+    def __setattr__(self, name, value):
+        if self._frozen and name not in _MUTABLE:
+            raise AttributeError(
+                f"Layer {self.name!r} is an immutable spec: cannot set attribute `{name}`. "
+                f"Create a new layer with the config you want (e.g. "
+                f"`{type(self).__name__}.from_config({{**layer.get_config(), ...}})`)."
+            )
+        object.__setattr__(self, name, value)
+
+    # ---- the pure protocol -------------------------------------------------------------------
+
+    def init(self, rng: jax.Array, input_spec) -> Variables:
+        """Fresh variables for inputs described by `input_spec` (default: none)."""
+        del rng, input_spec
+        return {"params": {}, "state": {}}
+
+    def apply(self, variables: Variables, inputs, *, training: bool = False, rng=None):
+        """Return `(outputs, new_state)`. Pure: reads `variables`, never a cell."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement `apply`.")
+
+    def compute_output_spec(self, input_spec, **kwargs):
+        """Output spec(s) for `input_spec`, found by tracing `apply` (no FLOPs run).
+
+        Unknown (None) dims are traced at two sizes; a dim that differs between them is unknown
+        in the output too. Layers override this with their closed form where it is simple.
+        """
+        outs = []
+        for fill in (83, 89):
+            structs = _tree_map(lambda s, f=fill: to_struct(s, f), input_spec)
+            variables = jax.eval_shape(lambda s=structs: self.init(jax.random.key(0), input_spec))
+            out = jax.eval_shape(
+                lambda v, x: self.apply(v, x, training=False, rng=jax.random.key(0), **kwargs)[0],
+                variables,
+                structs,
+            )
+            outs.append(out)
+        return jax.tree_util.tree_map(
+            lambda a, b: TensorSpec(
+                tuple(da if da == db else None for da, db in zip(a.shape, b.shape)),
+                standardize_dtype(a.dtype),
+            ),
+            outs[0],
+            outs[1],
+        )
+
+    def penalty(self, params: Params):
+        """The weight-regularization loss of this layer's `params` (default: 0)."""
+        del params
+        return 0.0
+
+    def constrain(self, params: Params) -> Params:
+        """Project `params` after an optimizer update (Keras's constraints; default: identity)."""
+        return params
+
+    def check_input_spec(self, built_spec, input_spec) -> None:
+        """Raise if `input_spec` cannot use variables built for `built_spec` (default: no check)."""
+
+    # ---- calling: symbolic (records a node) or eager (runs with the cell's variables) ---------
+
+    def __call__(self, inputs, *args, **kwargs):
+        if args:
+            raise TypeError(
+                f"Layer {self.name!r}: pass the inputs as one argument (a tensor, or a list of "
+                f"tensors) and everything else by keyword. Received {1 + len(args)} positional "
+                "arguments."
+            )
+        self._check_call_kwargs(kwargs)
+        leaves = _tree_leaves(inputs)
+        if any(isinstance(x, _tensor.KerasTensor) for x in leaves):
+            return self._call_symbolic(inputs, kwargs)
+        return self._call_eager(inputs, kwargs)
+
+    def _check_call_kwargs(self, kwargs) -> None:
+        params = inspect.signature(self.apply).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            return
+        for key in kwargs:
+            if key not in params or key in ("variables", "inputs", "rng"):
+                raise TypeError(
+                    f"Layer {self.name!r} ({type(self).__name__}) got an unexpected call "
+                    f"argument. Received: {key}={kwargs[key]!r}"
+                )
+
+    def _call_symbolic(self, inputs, kwargs):
+        leaves = _tree_leaves(inputs)
+        for x in leaves:
+            if not isinstance(x, _tensor.KerasTensor):
+                raise TypeError(
+                    f"Layer {self.name!r}: all inputs must be symbolic tensors when one is. "
+                    f"Received a {type(x).__name__} beside symbolic tensors."
+                )
+        spec = _tree_map(lambda t: t.spec, inputs)
+        self._ensure_built(spec)
+        out_spec = self.compute_output_spec(spec, **kwargs)
+        flat_specs, treedef = jax.tree_util.tree_flatten(out_spec)
+        names = [self.name] * len(flat_specs)
+        node = _tensor.add_node(self, inputs, dict(kwargs), leaves, flat_specs, names)
+        return jax.tree_util.tree_unflatten(treedef, node.outputs)
+
+    def _call_eager(self, inputs, kwargs):
+        inputs = jax.tree_util.tree_map(jnp.asarray, inputs)
+        self._ensure_built(jax.tree_util.tree_map(spec_of, inputs))
+        training = bool(kwargs.pop("training", False) or False)
+        variables = self._current_variables()
+        rng = _random.next_key() if training else None
+        outputs, new_state = self.apply(variables, inputs, training=training, rng=rng, **kwargs)
+        if training and new_state:
+            self._assign_state(new_state)
+        return outputs
+
+    # ---- building and the facade cell ---------------------------------------------------------
+
+    @property
+    def built(self) -> bool:
+        return _cell.cell(self).variables is not None
+
+    def build(self, input_shape) -> None:
+        """Create the layer's variables for inputs of `input_shape` (Keras's `layer.build`)."""
+        if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (tuple, list)):
+            spec = [TensorSpec(standardize_shape(s), self.dtype) for s in input_shape]
+        else:
+            spec = TensorSpec(standardize_shape(input_shape, "input_shape"), self.dtype)
+        self._ensure_built(spec)
+
+    def _ensure_built(self, input_spec) -> None:
+        state = _cell.cell(self)
+        if state.variables is not None:
+            self.check_input_spec(state.built_spec, input_spec)
+            return
+        variables = self.init(_random.next_key(), input_spec)
+        variables = {"params": dict(variables.get("params", {})), "state": dict(variables.get("state", {}))}
+        state.variables = variables
+        state.built_spec = input_spec
+        state.order = _cell.weight_order(variables)
+        if state.pending_weights is not None:
+            weights, state.pending_weights = state.pending_weights, None
+            self.set_weights(weights)
+
+    def _current_variables(self) -> Variables:
+        return _cell.cell(self).variables
+
+    def _assign_variables(self, variables: Variables) -> None:
+        """Write a whole variables tree back (the engine's write-back; no shape checks)."""
+        state = _cell.cell(self)
+        state.variables = {
+            "params": dict(variables.get("params", {})),
+            "state": dict(variables.get("state", {})),
+        }
+
+    def _assign_state(self, new_state: State) -> None:
+        variables = self._current_variables()
+        self._assign_variables({"params": variables["params"], "state": new_state})
+
+    # ---- Keras's weights API ------------------------------------------------------------------
+
+    @property
+    def trainable(self) -> bool:
+        return _cell.cell(self).trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        _cell.cell(self).trainable = bool(value)
+
+    def _weight_views(self) -> list[_cell.Weight]:
+        state = _cell.cell(self)
+        if state.variables is None:
+            return []
+        return [_cell.Weight(self, c, n) for c, n in state.order]
+
+    @property
+    def weights(self) -> list[_cell.Weight]:
+        return self._weight_views()
+
+    @property
+    def variables(self) -> list[_cell.Weight]:
+        return self._weight_views()
+
+    @property
+    def trainable_weights(self) -> list[_cell.Weight]:
+        return [w for w in self._weight_views() if w.trainable]
+
+    @property
+    def non_trainable_weights(self) -> list[_cell.Weight]:
+        return [w for w in self._weight_views() if not w.trainable]
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [w.numpy() for w in self._weight_views()]
+
+    def set_weights(self, weights) -> None:
+        views = self._weight_views()
+        weights = list(weights)
+        if len(weights) != len(views):
+            raise ValueError(
+                f"Layer {self.name!r} expects {len(views)} weight arrays "
+                f"({', '.join(w.name for w in views) or 'none'}). Received: {len(weights)} arrays."
+            )
+        for view, value in zip(views, weights):
+            value = np.asarray(value)
+            if tuple(value.shape) != view.shape:
+                raise ValueError(
+                    f"Layer {self.name!r}: weight `{view.name}` has shape {view.shape}. "
+                    f"Received: an array of shape {tuple(value.shape)}."
+                )
+        for view, value in zip(views, weights):
+            view.assign(value)
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(
+                f"Layer {self.name!r} has not been built yet, so its weights do not exist. "
+                "Call it on an input first (or call `layer.build(input_shape)`)."
+            )
+        return int(sum(np.prod(w.shape, dtype=np.int64) for w in self._weight_views()))
+
+    # ---- the tracer's answers: nodes, inputs and outputs --------------------------------------
+
+    @property
+    def _inbound_nodes(self) -> list:
+        return _tensor.nodes_of(self)
+
+    inbound_nodes = _inbound_nodes
+
+    def _node_at(self, node_index: int, what: str):
+        nodes = _tensor.nodes_of(self)
+        if not nodes:
+            raise AttributeError(f"Layer {self.name!r} has never been called and thus has no defined {what}.")
+        if not -len(nodes) <= node_index < len(nodes):
+            raise ValueError(
+                f"Layer {self.name!r} has {len(nodes)} inbound node(s). "
+                f"Received: node_index={node_index}"
+            )
+        return nodes[node_index]
+
+    def _single(self, what: str):
+        nodes = _tensor.nodes_of(self)
+        if len(nodes) > 1:
+            raise AttributeError(MSG_MULTIPLE_NODES.format(name=self.name, what=what))
+        return self._node_at(0, what)
+
+    @staticmethod
+    def _unwrap(tensors):
+        return tensors[0] if len(tensors) == 1 else list(tensors)
+
+    def get_input_at(self, node_index: int):
+        return self._node_at(node_index, "input").args
+
+    def get_output_at(self, node_index: int):
+        return self._unwrap(self._node_at(node_index, "output").outputs)
+
+    def get_input_shape_at(self, node_index: int):
+        return _tree_map(lambda t: t.shape, self.get_input_at(node_index))
+
+    def get_output_shape_at(self, node_index: int):
+        return _tree_map(lambda t: t.shape, self.get_output_at(node_index))
+
+    @property
+    def input(self):
+        return self._single("input").args
+
+    @property
+    def output(self):
+        return self._unwrap(self._single("output").outputs)
+
+    def _shape_over_nodes(self, what: str):
+        nodes = _tensor.nodes_of(self)
+        if not nodes:
+            if what == "input" and self.batch_input_shape is not None:
+                return self.batch_input_shape
+            raise AttributeError(
+                f"The layer {self.name!r} has never been called and thus has no defined {what} shape."
+            )
+        getter = self.get_input_shape_at if what == "input" else self.get_output_shape_at
+        shapes = [getter(i) for i in range(len(nodes))]
+        if all(s == shapes[0] for s in shapes):
+            return shapes[0]
+        raise AttributeError(
+            f'The layer {self.name!r} has multiple inbound nodes with different {what} shapes. '
+            f'Hence the notion of "{what} shape" is ill-defined for the layer. '
+            f"Use `get_{what}_shape_at(node_index)` instead."
+        )
+
+    @property
+    def input_shape(self):
+        return self._shape_over_nodes("input")
+
+    @property
+    def output_shape(self):
+        return self._shape_over_nodes("output")
+
+    # ---- config -------------------------------------------------------------------------------
+
+    def get_config(self) -> dict:
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self.batch_input_shape is not None:
+            config["batch_input_shape"] = self.batch_input_shape
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"

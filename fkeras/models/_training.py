@@ -1,0 +1,532 @@
+"""The stateful Keras facade of a model: compile, fit, evaluate, predict and the *_on_batch calls.
+
+The facade owns no arrays of its own: variables live in the layers' cells, optimizer state in
+`self._ts` (the last `TrainState`). Each call adapts the data on the host, resolves what
+`compile` asked for (`CompileSpec`), then drives the jitted functions of `fkeras.engine`.
+"""
+
+import math
+
+import jax
+import numpy as np
+
+from fkeras import _random, _tree
+from fkeras.engine import _data, _steps
+from fkeras.engine._compile import CompileSpec
+from fkeras.engine._logs import StackedLogs, StepLogs
+from fkeras.layers import _cell
+
+MSG_NOT_COMPILED = (
+    "You must call `compile()` before using the model for `{what}`, e.g.\n"
+    "    model.compile(optimizer='rmsprop', loss='categorical_crossentropy', metrics=['accuracy'])"
+)
+
+_IGNORED_FIT_KWARGS = ("max_queue_size", "workers", "use_multiprocessing")
+
+
+def _bucket(size: int, batch_size: int) -> int:
+    """Padded size of a last partial batch: the next power of two, at most `batch_size`."""
+    return batch_size if size >= batch_size else min(batch_size, 1 << (size - 1).bit_length())
+
+
+def _pad(arrays: list, size: int) -> tuple:
+    out = []
+    for a in arrays:
+        if a is None or a.shape[0] == size:
+            out.append(a)
+        else:
+            pad = [(0, size - a.shape[0])] + [(0, 0)] * (a.ndim - 1)
+            out.append(np.pad(a, pad))
+    return tuple(out)
+
+
+def _verbosity(verbose) -> int:
+    if verbose == "auto" or verbose is None:
+        return 1
+    if verbose not in (0, 1, 2, True, False):
+        raise ValueError(f"`verbose` must be 0, 1, 2 or 'auto'. Received: verbose={verbose!r}")
+    return int(verbose)
+
+
+def _check_batch_size(batch_size, what="batch_size") -> int:
+    if batch_size is None:
+        return 32
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        raise ValueError(f"`{what}` must be a positive integer. Received: {what}={batch_size!r}")
+    return int(batch_size)
+
+
+class Trainer:
+    """Mixin giving `Model` Keras's training and inference API."""
+
+    def _init_trainer(self) -> None:
+        self.optimizer = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self._compile_args = None
+        self._specs: dict = {}
+        self._fns: dict = {}
+        self._ts = None
+        self._ts_key = None
+        self._ts_version = -1
+        self._steps_per_execution = "auto"
+
+    # ---- compile --------------------------------------------------------------------------
+
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        metrics=None,
+        loss_weights=None,
+        sample_weight_mode=None,
+        weighted_metrics=None,
+        target_tensors=None,
+        run_eagerly=False,
+        steps_per_execution="auto",
+        jit_compile="auto",
+        auto_scale_loss=True,
+        **kwargs,
+    ):
+        """Configure the model for training (Keras 2 and Keras 3 arguments).
+
+        Args:
+            optimizer: name ('rmsprop', 'adam', 'sgd', ...), `fkeras.optimizers.Optimizer`, or a
+                raw optax `GradientTransformation`.
+            loss: name, function `fn(y_true, y_pred)`, or `Loss`; a list/dict for one per output.
+            metrics: names/functions/`Metric`s; a list, a dict per output or a list of lists.
+            loss_weights: list or dict of per-output loss weights.
+            sample_weight_mode: None or 'temporal' (per-timestep `sample_weight` arrays).
+            weighted_metrics: metrics that take `sample_weight` into account.
+            steps_per_execution: training steps per device dispatch: an int, or 'auto' (a whole
+                epoch in one `lax.scan` where that is faster, one step per dispatch otherwise).
+        """
+        from fkeras import losses, metrics as metrics_module, optimizers
+
+        if kwargs:
+            raise TypeError(
+                f"compile() got unexpected keyword argument(s): {sorted(kwargs)}. "
+                f"Received: {', '.join(f'{k}={v!r}' for k, v in kwargs.items())}"
+            )
+        if target_tensors is not None:
+            raise ValueError(
+                "compile: `target_tensors` is not supported (Keras 3 dropped it too). Pass the "
+                "targets to `fit(x, y)` instead. Received: target_tensors=" + repr(target_tensors)
+            )
+        if sample_weight_mode not in (None, "temporal") and not isinstance(sample_weight_mode, (dict, list)):
+            raise ValueError(
+                "`sample_weight_mode` must be None or 'temporal'. "
+                f"Received: sample_weight_mode={sample_weight_mode!r}"
+            )
+        if not (steps_per_execution == "auto" or (isinstance(steps_per_execution, int) and steps_per_execution >= 1)):
+            raise ValueError(
+                "`steps_per_execution` must be a positive integer or 'auto'. "
+                f"Received: steps_per_execution={steps_per_execution!r}"
+            )
+        for ident in _leaves(loss):  # fail at compile time for unknown names
+            if not (isinstance(ident, str) and ident.lower() in ("crossentropy", "ce")):
+                losses.get(ident)
+        for ident in _leaves(metrics) + _leaves(weighted_metrics):
+            if not (isinstance(ident, str) and ident.lower() in ("accuracy", "acc", "crossentropy", "ce")):
+                metrics_module.get(ident)
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self._compile_args = dict(
+            loss=loss, loss_weights=loss_weights, metrics=metrics, weighted_metrics=weighted_metrics
+        )
+        self._specs = {}
+        self._fns = {}
+        self._ts = None
+        self.run_eagerly = bool(run_eagerly)
+        self._steps_per_execution = steps_per_execution
+        self.compiled = True
+
+    def _require_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise RuntimeError(MSG_NOT_COMPILED.format(what=what))
+
+    def _spec_for(self, ys: list) -> CompileSpec:
+        key = tuple(None if y is None else (y.ndim, y.shape[-1] if y.ndim else None) for y in ys)
+        spec = self._specs.get(key)
+        if spec is None:
+            pred_shapes = [tuple(t.shape) for t in self.outputs]
+            y_shapes = [tuple(p) if y is None else (None,) + tuple(y.shape[1:]) for y, p in zip(ys, pred_shapes)]
+            spec = CompileSpec(output_names=self.output_names, y_shapes=y_shapes, pred_shapes=pred_shapes, **self._compile_args)
+            self._specs[key] = spec
+        return spec
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """Keras 2's names of the values `evaluate` returns: 'loss', per-output losses, metrics."""
+        if self._specs:
+            return list(next(reversed(self._specs.values())).names)
+        if not self.compiled:
+            return []
+        from fkeras.engine._compile import _metrics_per_output
+
+        outputs = self.output_names
+        multi = len(outputs) > 1
+        names = ["loss"] + ([f"{o}_loss" for o in outputs] if multi else [])
+        for spec in (self._compile_args["metrics"], self._compile_args["weighted_metrics"]):
+            for out, idents in zip(outputs, _metrics_per_output(spec, outputs, "metrics")):
+                for ident in idents:
+                    name = _metric_name(ident)
+                    names.append(f"{out}_{name}" if multi else name)
+        return names
+
+    # ---- data -----------------------------------------------------------------------------
+
+    def _adapt_x(self, x, what="x") -> list:
+        if hasattr(self, "_build_from_data") and not self.built:
+            first = x
+            if isinstance(x, (list, tuple)) and x:
+                first = x[0]
+            elif isinstance(x, dict) and x:
+                first = next(iter(x.values()))
+            self._build_from_data([np.asarray(first)])
+        dtypes = [t.dtype for t in self.inputs]
+        return _data.flatten_by_names(x, self.input_names, what, dtypes)
+
+    def _adapt(self, x, y, sample_weight=None, class_weight=None, what="x"):
+        xs = self._adapt_x(x, what)
+        ys = _data.flatten_by_names(y, self.output_names, "y" if what == "x" else f"{what}_y")
+        if sample_weight is not None and not isinstance(sample_weight, (dict, list, tuple)):
+            sample_weight = [sample_weight] * len(ys) if len(ys) > 1 else sample_weight
+        sws = _data.flatten_by_names(
+            sample_weight, self.output_names, "sample_weight", ["float32"] * len(ys), allow_none=True
+        )
+        if class_weight is not None:
+            if not isinstance(class_weight, dict):
+                raise TypeError(f"`class_weight` must be a dict {{class: weight}}. Received: {class_weight!r}")
+            cw = _data.class_weight_to_sample_weight(ys[0], class_weight)
+            sws[0] = cw if sws[0] is None else sws[0] * cw
+        _data.check_cardinality({"x": xs, "y": ys, "sample_weight": sws})
+        return xs, ys, sws
+
+    # ---- training state -------------------------------------------------------------------
+
+    def _train_key(self, spec):
+        mask = _tree.flatten(self.trainable_mask())
+        return (id(spec), id(self.optimizer), tuple(sorted(p for p, on in mask.items() if on)))
+
+    def _pull_train_state(self, spec) -> _steps.TrainState:
+        """The TrainState to continue from: cached if nothing outside fit changed the weights."""
+        key = self._train_key(spec)
+        ts = self._ts
+        if ts is not None and self._ts_key == key and self._ts_version == _cell.write_version:
+            return ts
+        variables = self._current_variables()
+        trainable = set(p for p, on in _tree.flatten(self.trainable_mask()).items() if on)
+        params, frozen = _tree.partition(variables["params"], lambda p: p in trainable)
+        tx = self.optimizer.transform()
+        if ts is not None and self._ts_key == key:
+            opt_state = ts.opt_state
+        else:
+            opt_state = tx.init(params)
+        rng = ts.rng if ts is not None else _random.next_key()
+        ts = _steps.TrainState(params, frozen, variables["state"], opt_state, spec.init_metrics(), rng)
+        self._ts, self._ts_key, self._ts_version = ts, key, _cell.write_version
+        return ts
+
+    def _push_train_state(self, ts) -> None:
+        """Write the state back: variables into the cells, optimizer state into the optimizer."""
+        self._assign_variables({"params": _tree.merge(ts.params, ts.frozen), "state": ts.state})
+        self._ts, self._ts_version = ts, _cell.write_version
+        self.optimizer.attach_state(ts.opt_state)
+
+    def _sync_optimizer(self, ts):
+        opt_state = self.optimizer.sync(ts.opt_state)
+        return ts if opt_state is ts.opt_state else ts._replace(opt_state=opt_state)
+
+    def _train_fns(self, spec):
+        key = ("train",) + self._train_key(spec)
+        fns = self._fns.get(key)
+        if fns is None:
+            fns = self._fns[key] = _steps.make_train_functions(self, spec, self.optimizer.transform())
+        return fns
+
+    def _resolve_steps_per_execution(self, steps: int) -> int:
+        spe = self._steps_per_execution
+        if spe == "auto":
+            # On XLA:CPU a conv weight-gradient inside a scanned loop runs ~10x slower than step
+            # by step (measured; see benchmarks/README.md): fuse whole epochs only for the rest.
+            if jax.default_backend() == "cpu" and any("Conv" in type(layer).__name__ for layer in _steps._all_layers(self)):
+                return 1
+            return max(1, steps)
+        return max(1, min(int(spe), max(1, steps)))
+
+    # ---- fit ------------------------------------------------------------------------------
+
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+        **kwargs,
+    ):
+        """Train the model for `epochs` epochs on arrays `x`, `y`; returns the `History`."""
+        from fkeras.callbacks import CallbackList
+
+        if "nb_epoch" in kwargs:
+            epochs = kwargs.pop("nb_epoch")
+        for name in _IGNORED_FIT_KWARGS:
+            kwargs.pop(name, None)
+        if kwargs:
+            raise TypeError(f"fit() got unexpected keyword argument(s): {sorted(kwargs)}")
+        self._require_compiled("fit")
+        if y is None:
+            raise ValueError("fit: `y` (the targets) is required for array inputs. Received: y=None")
+        verbose = _verbosity(verbose)
+        batch_size = _check_batch_size(batch_size)
+        if steps_per_epoch is not None:
+            raise ValueError("fit: `steps_per_epoch` applies to generator inputs; with arrays, use `batch_size`.")
+        xs, ys, sws = self._adapt(x, y, sample_weight, class_weight)
+        val = None
+        if validation_data is not None:
+            vx, vy, vsw = _data.unpack_validation_data(validation_data)
+            val = self._adapt(vx, vy, vsw, what="validation_data")
+        elif validation_split:
+            (xs, ys, sws), val = _split_all(xs, ys, sws, validation_split)
+        spec = self._spec_for(ys)
+        n = xs[0].shape[0]
+        full, rem = divmod(n, batch_size)
+        steps = full + (1 if rem else 0)
+        spe = self._resolve_steps_per_execution(full)
+
+        callbacks = CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+            verbose=verbose, epochs=epochs, steps=steps,
+        )
+        batch_hooks = callbacks.needs_batch_hooks("train")
+        one, many, _ = self._train_fns(spec)
+        data = jax.device_put(_steps.Batch(tuple(xs), tuple(ys), tuple(sws)))
+        self.stop_training = False
+        ts = self._pull_train_state(spec)
+        callbacks.on_train_begin()
+        epoch_logs: dict = {}
+        for epoch in range(initial_epoch, epochs):
+            ts = ts._replace(metrics=spec.init_metrics())
+            callbacks.on_epoch_begin(epoch)
+            order = np.random.permutation(n) if shuffle else np.arange(n)
+            order = order.astype(np.int32)
+            rows = order[: full * batch_size].reshape(full, batch_size)
+            step = 0
+            stack = None
+            while step < steps and not self.stop_training:
+                ts = self._pull_train_state(spec) if self._ts_version != _cell.write_version else ts
+                ts = self._sync_optimizer(ts)
+                if step < full:
+                    k = min(spe, full - step)
+                    if spe == 1:
+                        ts, logs = one(ts, data, rows[step])
+                        stack = StackedLogs(logs, stacked=False)
+                    else:
+                        ts, logs = many(ts, data, rows[step:step + k])
+                        stack = StackedLogs(logs, stacked=True)
+                else:
+                    k = 1
+                    ts, logs = one(ts, data, order[full * batch_size:])
+                    stack = StackedLogs(logs, stacked=False)
+                self._push_train_state(ts)
+                if batch_hooks:
+                    for i in range(k):
+                        callbacks.on_train_batch_begin(step + i)
+                        callbacks.on_train_batch_end(step + i, StepLogs(stack, i))
+                step += k
+            epoch_logs = stack.last() if stack is not None else {}
+            if val is not None and _due(epoch, validation_freq):
+                val_logs = self._evaluate_arrays(*val, batch_size=_check_batch_size(validation_batch_size or batch_size, "validation_batch_size"))
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        callbacks.on_train_end(epoch_logs)
+        return self.history
+
+    # ---- evaluate -------------------------------------------------------------------------
+
+    def _evaluate_arrays(self, xs, ys, sws, batch_size, callbacks=None) -> dict:
+        spec = self._spec_for(ys)
+        fn = self._fns.get(("eval", id(spec)))
+        if fn is None:
+            fn = self._fns[("eval", id(spec))] = _steps.make_eval_step(self, spec)
+        variables = self._current_variables()
+        metrics = spec.init_metrics()
+        n = xs[0].shape[0]
+        hooks = callbacks is not None and callbacks.needs_batch_hooks("test")
+        for step, start in enumerate(range(0, n, batch_size)):
+            size = min(batch_size, n - start)
+            padded = _bucket(size, batch_size) if spec.maskable else size
+            cut = lambda arrays: [None if a is None else a[start:start + size] for a in arrays]  # noqa: E731
+            batch = _steps.Batch(_pad(cut(xs), padded), _pad(cut(ys), padded), _pad(cut(sws), padded))
+            mask = None
+            if spec.maskable:
+                mask = np.zeros((padded,), np.float32)
+                mask[:size] = 1.0
+            if hooks:
+                callbacks.on_test_batch_begin(step)
+            metrics = fn(variables, metrics, batch, mask)
+            if hooks:
+                callbacks.on_test_batch_end(step, StepLogs(StackedLogs(spec.results(metrics), False), 0))
+        return {k: float(v) for k, v in jax.device_get(spec.results(metrics)).items()}
+
+    def evaluate(
+        self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+        callbacks=None, return_dict=False, **kwargs,
+    ):
+        """Loss and metrics on `x`, `y`: a scalar (loss only), a list in `metrics_names` order,
+        or a dict with `return_dict=True`."""
+        from fkeras.callbacks import CallbackList
+
+        for name in _IGNORED_FIT_KWARGS:
+            kwargs.pop(name, None)
+        if kwargs:
+            raise TypeError(f"evaluate() got unexpected keyword argument(s): {sorted(kwargs)}")
+        self._require_compiled("evaluate")
+        if y is None:
+            raise ValueError("evaluate: `y` (the targets) is required for array inputs. Received: y=None")
+        verbose = _verbosity(verbose)
+        batch_size = _check_batch_size(batch_size)
+        xs, ys, sws = self._adapt(x, y, sample_weight)
+        n = xs[0].shape[0]
+        callbacks = CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+            steps=math.ceil(n / batch_size),
+        )
+        callbacks.on_test_begin()
+        logs = self._evaluate_arrays(xs, ys, sws, batch_size, callbacks)
+        callbacks.on_test_end(logs)
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self._spec_for(ys).names]
+        return values[0] if len(values) == 1 else values
+
+    # ---- predict --------------------------------------------------------------------------
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+        """Model outputs for `x`, as NumPy arrays (one, a list, or a dict like the outputs)."""
+        from fkeras.callbacks import CallbackList
+
+        for name in _IGNORED_FIT_KWARGS:
+            kwargs.pop(name, None)
+        if kwargs:
+            raise TypeError(f"predict() got unexpected keyword argument(s): {sorted(kwargs)}")
+        verbose = _verbosity(verbose)
+        batch_size = _check_batch_size(batch_size)
+        xs = self._adapt_x(x)
+        n = _data.check_cardinality({"x": xs})
+        fn = self._fns.get("predict")
+        if fn is None:
+            fn = self._fns["predict"] = _steps.make_predict_step(self)
+        callbacks = CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+            steps=math.ceil(n / batch_size),
+        )
+        hooks = callbacks.needs_batch_hooks("predict")
+        callbacks.on_predict_begin()
+        variables = self._current_variables()
+        pieces = []
+        for step, start in enumerate(range(0, n, batch_size)):
+            size = min(batch_size, n - start)
+            if hooks:
+                callbacks.on_predict_batch_begin(step)
+            batch = _pad([a[start:start + size] for a in xs], _bucket(size, batch_size))
+            outs = fn(variables, batch)
+            pieces.append((outs, size))
+            if hooks:
+                callbacks.on_predict_batch_end(step, {"outputs": outs})
+        host = jax.device_get([p for p, _ in pieces])
+        flat = [
+            np.concatenate([np.asarray(outs[i])[:size] for outs, (_, size) in zip(host, pieces)])
+            for i in range(len(self.outputs))
+        ]
+        callbacks.on_predict_end()
+        return self._unflatten_outputs(flat)
+
+    # ---- single batches -------------------------------------------------------------------
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True, return_dict=False):
+        """One gradient update on one batch; returns its loss (and metrics) like `evaluate`."""
+        self._require_compiled("train_on_batch")
+        xs, ys, sws = self._adapt(x, y, sample_weight, class_weight)
+        spec = self._spec_for(ys)
+        _, _, step = self._train_fns(spec)
+        ts = self._sync_optimizer(self._pull_train_state(spec))
+        if reset_metrics:
+            ts = ts._replace(metrics=spec.init_metrics())
+        ts, logs = step(ts, _steps.Batch(tuple(xs), tuple(ys), tuple(sws)))
+        self._push_train_state(ts)
+        logs = {k: float(v) for k, v in jax.device_get(logs).items()}
+        return _as_returned(logs, spec.names, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
+        """Loss and metrics on one batch, without updating the model."""
+        self._require_compiled("test_on_batch")
+        xs, ys, sws = self._adapt(x, y, sample_weight)
+        logs = self._evaluate_arrays(xs, ys, sws, batch_size=xs[0].shape[0])
+        return _as_returned(logs, self._spec_for(ys).names, return_dict)
+
+    def predict_on_batch(self, x):
+        """Model outputs for one batch `x`."""
+        return self.predict(x, batch_size=max(1, len(self._adapt_x(x)[0])), verbose=0)
+
+    # ---- introspection --------------------------------------------------------------------
+
+    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
+        """Print a table of the layers, their output shapes and parameter counts."""
+        from fkeras.utils._summary import print_summary
+
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn, **kwargs)
+
+
+def _as_returned(logs: dict, names: list, return_dict: bool):
+    if return_dict:
+        return logs
+    values = [logs[name] for name in names]
+    return values[0] if len(values) == 1 else values
+
+
+def _due(epoch: int, freq) -> bool:
+    if isinstance(freq, int):
+        return (epoch + 1) % freq == 0
+    return (epoch + 1) in freq
+
+
+def _split_all(xs, ys, sws, fraction):
+    k, m = len(xs), len(ys)
+    train, val = _data.split_validation(xs + ys + sws, fraction)
+    return (train[:k], train[k:k + m], train[k + m:]), (val[:k], val[k:k + m], val[k + m:])
+
+
+def _leaves(spec) -> list:
+    if spec is None:
+        return []
+    if isinstance(spec, dict):
+        return [x for v in spec.values() for x in _leaves(v)]
+    if isinstance(spec, (list, tuple)):
+        return [x for v in spec for x in _leaves(v)]
+    return [spec]
+
+
+def _metric_name(ident) -> str:
+    if isinstance(ident, str):
+        return ident
+    name = getattr(ident, "name", None)
+    if isinstance(name, str):
+        return name
+    return getattr(ident, "__name__", type(ident).__name__)
+
