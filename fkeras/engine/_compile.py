@@ -108,14 +108,7 @@ class CompileSpec:
 
     @staticmethod
     def _get_loss(ident, y_shape, pred_shape):
-        if isinstance(ident, str) and ident.lower() in ("crossentropy", "ce"):
-            binary = pred_shape[-1] == 1
-            sparse = len(y_shape) < len(pred_shape) or (y_shape[-1] == 1 and pred_shape[-1] != 1)
-            ident = (
-                "binary_crossentropy" if binary else
-                "sparse_categorical_crossentropy" if sparse else "categorical_crossentropy"
-            )
-        return losses_module.get(ident)
+        return losses_module.get_compile_loss(ident, y_shape, pred_shape)
 
     # ---- losses -------------------------------------------------------------------------------
 
@@ -142,8 +135,9 @@ class CompileSpec:
     # ---- metrics ------------------------------------------------------------------------------
 
     def init_metrics(self):
-        zero = (jnp.zeros((), jnp.float32), jnp.zeros((), jnp.float32))
-        trackers = tuple(zero for _ in range(1 + len(self.loss_names)))
+        trackers = tuple(
+            (jnp.zeros((), jnp.float32), jnp.zeros((), jnp.float32)) for _ in range(1 + len(self.loss_names))
+        )
         return trackers, tuple(m.init() for _, m, _ in self.metrics)
 
     def update_metrics(self, state, total, per_output, ys, preds, sws, mask=None, batch_size=None):
@@ -182,17 +176,7 @@ def _expand_like(mask, sw):
 
 def _masked_loss(loss, y_true, y_pred, sample_weight, mask):
     """`loss(y_true, y_pred, sample_weight)` over the real (mask == 1) samples of a padded batch."""
-    values = loss.call(y_true, y_pred)
-    weights = _expand_like(mask, values).astype(values.dtype)
-    if sample_weight is not None:
-        sw = jnp.asarray(sample_weight, values.dtype)
-        sw = sw.reshape(sw.shape + (1,) * (values.ndim - sw.ndim))
-        weights = weights * sw
-    total = jnp.sum(values * weights)
-    reduction = getattr(loss, "reduction", "sum_over_batch_size")
-    if reduction == "sum":
-        return total
-    per_sample = 1
-    for d in values.shape[1:]:
-        per_sample *= d
-    return total / jnp.maximum(jnp.sum(mask) * per_sample, 1.0)
+    values, value_mask = loss.call_with_mask(y_true, y_pred)
+    pad = jnp.broadcast_to(_expand_like(mask, values) > 0, values.shape)
+    full = pad if value_mask is None else pad & jnp.asarray(value_mask, bool)
+    return losses_module.reduce_values(values, sample_weight, loss.reduction, mask=full)

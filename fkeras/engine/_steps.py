@@ -31,6 +31,20 @@ class TrainState(NamedTuple):
     rng: jax.Array
 
 
+def unalias(tree):
+    """Copy any array that appears twice in `tree`: a donated argument may not alias itself."""
+    seen: set = set()
+
+    def fresh(x):
+        if isinstance(x, jax.Array):
+            if id(x) in seen:
+                return jnp.array(x, copy=True)
+            seen.add(id(x))
+        return x
+
+    return jax.tree_util.tree_map(fresh, tree)
+
+
 class Batch(NamedTuple):
     xs: tuple
     ys: tuple

@@ -118,16 +118,43 @@ def map_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> GraphMap
     return GraphMap(list(inputs), list(outputs), nodes, layers)
 
 
-def run(graph: GraphMap, call_layer, input_values: list):
-    """Execute the graph: `call_layer(node, args) -> outputs` for each node in order.
+def run(graph: GraphMap, call_layer, input_values: list, input_masks=None):
+    """Execute the graph: `call_layer(node, args, masks) -> (outputs, output_masks)` per node.
 
-    Returns the flat list of output values.
+    `masks` has the structure of `args` (None where a tensor has no mask). Returns the flat
+    lists of output values and output masks.
     """
     values = {id(t): v for t, v in zip(graph.inputs, input_values)}
+    masks = {id(t): m for t, m in zip(graph.inputs, input_masks or [None] * len(graph.inputs))}
     for node in graph.nodes:
         args = jax.tree_util.tree_map(lambda t: values[id(t)], node.args, is_leaf=_is_kt)
-        outs = call_layer(node, args)
+        in_masks = jax.tree_util.tree_map(lambda t: _Box(masks.get(id(t))), node.args, is_leaf=_is_kt)
+        outs, out_masks = call_layer(node, args, jax.tree_util.tree_map(lambda b: b.value, in_masks, is_leaf=_is_box))
         flat = jax.tree_util.tree_leaves(outs)
-        for t, v in zip(node.outputs, flat):
+        flat_masks = _flat_masks(out_masks, len(flat))
+        for t, v, m in zip(node.outputs, flat, flat_masks):
             values[id(t)] = v
-    return [values[id(t)] for t in graph.outputs]
+            masks[id(t)] = m
+    return [values[id(t)] for t in graph.outputs], [masks.get(id(t)) for t in graph.outputs]
+
+
+class _Box:
+    """Holds a possibly-None mask so tree_map keeps None entries in place."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+def _is_box(x) -> bool:
+    return isinstance(x, _Box)
+
+
+def _flat_masks(out_masks, n: int) -> list:
+    if out_masks is None:
+        return [None] * n
+    if isinstance(out_masks, (list, tuple)):
+        flat = list(out_masks)
+        return flat + [None] * (n - len(flat))
+    return [out_masks] + [None] * (n - 1)

@@ -36,6 +36,19 @@ MSG_MULTIPLE_NODES = (
 )
 
 
+def _accepts(cls, keyword: str) -> bool:
+    key = (cls, keyword)
+    if key not in _ACCEPTS:
+        params = inspect.signature(cls.apply).parameters
+        _ACCEPTS[key] = keyword in params or any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()
+        )
+    return _ACCEPTS[key]
+
+
+_ACCEPTS: dict = {}
+
+
 class _FrozenMeta(type):
     """Freeze a layer once its outermost `__init__` has returned."""
 
@@ -82,6 +95,7 @@ class Layer(metaclass=_FrozenMeta):
     """
 
     _frozen = False
+    supports_masking = False  # True: the input mask passes through unchanged (compute_mask)
 
     def __init__(
         self,
@@ -163,6 +177,19 @@ class Layer(metaclass=_FrozenMeta):
             outs[0],
             outs[1],
         )
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs, given the inputs and their mask (Keras's masking protocol).
+
+        Default: pass the mask through if `supports_masking`, else drop it. Layers that make a
+        mask (Embedding with `mask_zero`, Masking) or consume it (RNNs, pooling) override this.
+        """
+        del inputs
+        return mask if self.supports_masking else None
+
+    def accepts(self, keyword: str) -> bool:
+        """Whether `apply` takes the keyword argument `keyword` (e.g. 'mask')."""
+        return _accepts(type(self), keyword)
 
     def penalty(self, params: Params):
         """The weight-regularization loss of this layer's `params` (default: 0)."""

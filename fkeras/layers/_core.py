@@ -17,6 +17,11 @@ MSG_DROPOUT_NEEDS_RNG = (
 )
 
 
+def _serialize(module, obj):
+    """Keras's serialization of an optional regularizer/constraint (None stays None)."""
+    return None if obj is None else module.serialize(obj)
+
+
 def _check_rank(layer: Layer, spec: TensorSpec, min_rank: int, what: str = "input") -> None:
     if not isinstance(spec, TensorSpec):
         raise ValueError(
@@ -148,10 +153,10 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            "kernel_regularizer": _serialize(regularizers, self.kernel_regularizer),
+            "bias_regularizer": _serialize(regularizers, self.bias_regularizer),
+            "kernel_constraint": _serialize(constraints, self.kernel_constraint),
+            "bias_constraint": _serialize(constraints, self.bias_constraint),
         }
 
 

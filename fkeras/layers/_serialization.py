@@ -33,7 +33,8 @@ MSG_UNKNOWN_CLASS = (
     "Unknown layer class {name!r}: it is neither a built-in fkeras layer nor a model class. "
     "If it is your own class, pass it in `custom_objects`, e.g. "
     "`model_from_json(json_string, custom_objects={{{name!r}: {name}}})` or "
-    "`Model.from_config(config, custom_objects={{{name!r}: {name}}})`. Received: class_name={name!r}"
+    "`Model.from_config(config, custom_objects={{{name!r}: {name}}})`. "
+    "Received: class_name={name!r}"
 )
 
 _FUNCTIONAL_ID = ("keras.src.models.functional", "Functional", "Functional")
@@ -126,11 +127,12 @@ def resolve_class(config: dict, custom_objects: dict | None = None) -> type:
 
     Raises:
         ValueError: for an unknown class, with a hint about `custom_objects`.
+        TypeError: if `class_name` is missing or not a string.
     """
     custom_objects = custom_objects or {}
     class_name = config.get("class_name")
     if not isinstance(class_name, str):
-        raise ValueError(
+        raise TypeError(
             f"A layer config must have a string 'class_name'. Received: config={config!r}"
         )
     for key in (class_name, config.get("registered_name")):
@@ -185,7 +187,11 @@ def clean_layer_config(cls: type, config: dict, custom_objects: dict | None = No
     config = dict(config)
     accepted = _named_init_params(cls)
     for key, inert in _INERT_KERAS_KEYS.items():
-        if key in config and key not in accepted and any(config[key] is v or config[key] == v for v in inert):
+        if (
+            key in config
+            and key not in accepted
+            and any(config[key] is v or config[key] == v for v in inert)
+        ):
             del config[key]
     if custom_objects:
         for key, value in config.items():
@@ -202,7 +208,8 @@ def instantiate(config: dict, custom_objects: dict | None = None) -> Layer:
     """Build the layer a serialized config describes, without building its variables."""
     if not isinstance(config, dict):
         raise TypeError(
-            f"A serialized layer must be a dict with 'class_name' and 'config'. Received: config={config!r}"
+            "A serialized layer must be a dict with 'class_name' and 'config'. "
+            f"Received: config={config!r}"
         )
     cls = resolve_class(config, custom_objects)
     inner = config.get("config")
@@ -213,10 +220,17 @@ def instantiate(config: dict, custom_objects: dict | None = None) -> Layer:
             return cls.from_config(inner, custom_objects=custom_objects)
         return cls.from_config(inner)
     if isinstance(inner, list):  # Keras 2 Sequential-like configs are lists; nothing else is
-        raise ValueError(
+        raise TypeError(
             f"The config of layer class {cls.__name__!r} must be a dict. Received: config={inner!r}"
         )
-    layer = cls.from_config(clean_layer_config(cls, inner, custom_objects))
+    try:
+        layer = cls.from_config(clean_layer_config(cls, inner, custom_objects))
+    except ValueError as err:
+        raise ValueError(
+            f"Could not rebuild layer {inner.get('name', config['class_name'])!r} "
+            f"({config['class_name']}) from its config: {err}\nIf the config names your own "
+            "functions or classes (activations, initializers, ...), pass them in `custom_objects`."
+        ) from err
     if not isinstance(layer, Layer):
         raise TypeError(
             f"Deserializing {config['class_name']!r} did not give an fkeras Layer. "
@@ -251,6 +265,10 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
 
 def _as_shape(shape):
     """JSON turns shape tuples into lists; turn them back (a list of shapes stays a list)."""
-    if isinstance(shape, (list, tuple)) and shape and all(isinstance(s, (list, tuple)) for s in shape):
+    if (
+        isinstance(shape, (list, tuple))
+        and shape
+        and all(isinstance(s, (list, tuple)) for s in shape)
+    ):
         return [tuple(s) for s in shape]
     return tuple(shape)

@@ -133,11 +133,35 @@ class Model(Trainer, Layer):
 
     def _unflatten_outputs(self, flat: list):
         struct = self._outputs_struct
-        if isinstance(struct, KerasTensor):
-            return flat[0]
+        if isinstance(struct, KerasTensor) or (isinstance(struct, (list, tuple)) and len(struct) == 1):
+            return flat[0]  # a list of one output gives one array, as in Keras
         if isinstance(struct, dict):
             return dict(zip(struct, flat))
         return list(flat)
+
+    @property
+    def input_shape(self):
+        shapes = [t.shape for t in self._graph.inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        shapes = [t.shape for t in self._graph.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def input(self):
+        return self._graph.inputs[0] if len(self._graph.inputs) == 1 else self.inputs
+
+    @property
+    def output(self):
+        return self._graph.outputs[0] if len(self._graph.outputs) == 1 else self.outputs
+
+    def to_json(self, **kwargs) -> str:
+        """The model's architecture as a JSON string (Keras 3's layout)."""
+        from fkeras.models._json import to_json
+
+        return to_json(self, **kwargs)
 
     @property
     def input_spec(self):
@@ -184,16 +208,26 @@ class Model(Trainer, Layer):
                 state[layer.name] = v["state"]
         return {"params": params, "state": state}
 
-    def apply(self, variables, inputs, *, training=False, rng=None):
+    def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         """Run the graph. Returns `(outputs, new_state)`; pure, composes with jit/grad/vmap."""
+        outputs, _, new_state = self.apply_with_masks(
+            variables, inputs, training=training, rng=rng, mask=mask
+        )
+        return outputs, new_state
+
+    def apply_with_masks(self, variables, inputs, *, training=False, rng=None, mask=None):
+        """Like `apply`, also returning the outputs' masks (Keras's `_keras_mask`), or None."""
         params = variables.get("params", {})
         new_state = dict(variables.get("state", {}))
         positions = {id(node): i for i, node in enumerate(self._graph.nodes)}
 
-        def call_layer(node, args):
+        def call_layer(node, args, in_masks):
             layer = node.layer
             kwargs = dict(node.kwargs)
             node_training = kwargs.pop("training", None)
+            has_mask = any(m is not None for m in jax.tree_util.tree_leaves(in_masks))
+            if has_mask and "mask" not in kwargs and layer.accepts("mask"):
+                kwargs["mask"] = in_masks
             node_rng = None if rng is None else jax.random.fold_in(rng, positions[id(node)])
             layer_vars = {"params": params.get(layer.name, {}), "state": new_state.get(layer.name, {})}
             out, s = layer.apply(
@@ -205,17 +239,20 @@ class Model(Trainer, Layer):
             )
             if s:
                 new_state[layer.name] = s
-            return out
+            out_masks = layer.compute_mask(args, in_masks if has_mask else None)
+            return out, out_masks
 
-        flat = _graph.run(self._graph, call_layer, self._flatten_inputs(inputs))
-        return self._unflatten_outputs(flat), new_state
+        input_masks = None if mask is None else self._flatten_inputs(mask)
+        flat, masks = _graph.run(self._graph, call_layer, self._flatten_inputs(inputs), input_masks)
+        return self._unflatten_outputs(flat), self._unflatten_outputs(masks), new_state
 
     def compute_output_spec(self, input_spec, **kwargs):
-        def call_spec(node, args):
-            node_kwargs = {k: v for k, v in node.kwargs.items() if k != "training"}
-            return node.layer.compute_output_spec(args, **node_kwargs)
+        def call_spec(node, args, in_masks):
+            del in_masks
+            node_kwargs = {k: v for k, v in node.kwargs.items() if k not in ("training", "mask")}
+            return node.layer.compute_output_spec(args, **node_kwargs), None
 
-        flat = _graph.run(self._graph, call_spec, self._flatten_inputs(input_spec))
+        flat, _ = _graph.run(self._graph, call_spec, self._flatten_inputs(input_spec))
         return self._unflatten_outputs(flat)
 
     def check_input_spec(self, built_spec, input_spec) -> None:

@@ -186,7 +186,16 @@ class Trainer:
                 first = next(iter(x.values()))
             self._build_from_data([np.asarray(first)])
         dtypes = [t.dtype for t in self.inputs]
-        return _data.flatten_by_names(x, self.input_names, what, dtypes)
+        xs = _data.flatten_by_names(x, self.input_names, what, dtypes)
+        for i, (t, a) in enumerate(zip(self.inputs, xs)):
+            expected = tuple(t.shape)
+            ok = a.ndim == len(expected) and all(e is None or e == d for e, d in zip(expected[1:], a.shape[1:]))
+            if not ok:
+                raise ValueError(
+                    f"Input {i} ({self.input_names[i]!r}) of model {self.name!r} is incompatible with "
+                    f"the data: expected shape {expected}. Received: {what} with shape {a.shape}"
+                )
+        return xs
 
     def _adapt(self, x, y, sample_weight=None, class_weight=None, what="x"):
         xs = self._adapt_x(x, what)
@@ -225,7 +234,9 @@ class Trainer:
         else:
             opt_state = tx.init(params)
         rng = ts.rng if ts is not None else _random.next_key()
-        ts = _steps.TrainState(params, frozen, variables["state"], opt_state, spec.init_metrics(), rng)
+        ts = _steps.unalias(
+            _steps.TrainState(params, frozen, variables["state"], opt_state, spec.init_metrics(), rng)
+        )
         self._ts, self._ts_key, self._ts_version = ts, key, _cell.write_version
         return ts
 

@@ -1,0 +1,342 @@
+"""Models: the functional graph, Sequential building, the pure init/apply path, the engine's
+fused and unfused loops, and the errors a Keras user meets."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import fkeras
+from fkeras import layers as L
+from fkeras.models import Model, Sequential
+
+
+def mlp(units=(8, 3), input_dim=5, dropout=0.0):
+    model = Sequential()
+    model.add(L.Dense(units[0], activation="relu", input_dim=input_dim))
+    if dropout:
+        model.add(L.Dropout(dropout))
+    model.add(L.Dense(units[1], activation="softmax"))
+    return model
+
+
+def data(n=70, d=5, classes=3, seed=0):
+    rng = np.random.RandomState(seed)
+    return rng.rand(n, d).astype("float32"), np.eye(classes, dtype="float32")[rng.randint(classes, size=n)]
+
+
+# ---- graph construction -------------------------------------------------------------------
+
+def test_functional_model_structure_and_names():
+    inputs = L.Input(shape=(4,), name="features")
+    h = L.Dense(6, activation="relu", name="hidden")(inputs)
+    out = L.Dense(2, name="out")(h)
+    model = Model(inputs=inputs, outputs=out, name="net")
+    assert [layer.name for layer in model.layers] == ["features", "hidden", "out"]
+    assert model.input_names == ["features"] and model.output_names == ["out"]
+    assert model.get_layer("hidden") is model.layers[1] is model.get_layer(index=1)
+    assert model.count_params() == 4 * 6 + 6 + 6 * 2 + 2
+    assert model.output_shape == (None, 2)
+    with pytest.raises(ValueError, match="No such layer: nope"):
+        model.get_layer("nope")
+
+
+def test_layer_names_are_unique_keras_style():
+    a, b, c = L.Dense(1), L.Dense(1), L.Dense(1)
+    base = a.name
+    assert b.name == base + "_1" or b.name.startswith("dense_")
+    assert len({a.name, b.name, c.name}) == 3
+
+
+def test_symbolic_tensors_compare_by_identity_and_refuse_numbers():
+    x = L.Input(shape=(3,))
+    dense = L.Dense(2)
+    y = dense(x)
+    assert dense.output == y and not (dense.output == x)
+    assert bool(y)
+    with pytest.raises(TypeError, match="symbolic tensor"):
+        np.asarray(y)
+    with pytest.raises(TypeError, match="symbolic tensor"):
+        float(y)
+
+
+def test_shared_layer_multiple_nodes_error_message():
+    dense = L.Dense(2, name="shared_dense")
+    a, b = L.Input(shape=(3,)), L.Input(shape=(3,))
+    ya, yb = dense(a), dense(b)
+    assert dense.get_output_at(0) == ya and dense.get_output_at(1) == yb
+    assert dense.input_shape == (None, 3)  # every node has the same shape
+    with pytest.raises(AttributeError, match="Layer shared_dense has multiple inbound nodes"):
+        dense.output
+    model = Model([a, b], [ya, yb])
+    assert len(model.weights) == 2  # one kernel, one bias
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: Model(L.Input(shape=(3,)), L.Dense(1)(L.Input(shape=(3,)))), "Graph disconnected"),
+        (lambda: Model(L.Dense(1)(L.Input(shape=(3,))), L.Input(shape=(3,))), "Input"),
+        (lambda: Model(np.zeros(3), np.zeros(3)), "symbolic tensor"),
+        (lambda: Model(inputs=None, outputs=None), "inputs"),
+    ],
+)
+def test_graph_errors(build, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        build()
+
+
+def test_duplicate_layer_names_rejected():
+    x = L.Input(shape=(3,))
+    y = L.Dense(2, name="twin")(L.Dense(2, name="twin")(x))
+    with pytest.raises(ValueError, match="twin.*unique"):
+        Model(x, y)
+
+
+def test_sequential_deferred_build_and_errors():
+    model = Sequential([L.Dense(4), L.Dense(2)])
+    with pytest.raises(ValueError, match="not been built"):
+        model.summary()
+    out = model.predict(np.ones((3, 7), "float32"), verbose=0)
+    assert out.shape == (3, 2) and model.input_shape == (None, 7)
+    with pytest.raises(TypeError, match="instance of class Layer"):
+        model.add("dense")
+    popped = model.pop()
+    assert isinstance(popped, L.Dense) and model.output_shape == (None, 4)
+
+
+def test_batch_input_shape_and_batch_size():
+    model = Sequential([L.Dense(3, batch_input_shape=(8, 5))])
+    assert model.input_shape == (8, 5)
+    model = Sequential([L.Dense(3, input_shape=(5,), batch_size=4)])
+    assert model.input_shape == (4, 5)
+
+
+def test_models_nest_and_share_weights():
+    inner = mlp()
+    x = L.Input(shape=(5,))
+    outer = Model(x, L.Dense(1)(inner(x)))
+    xb = np.random.rand(4, 5).astype("float32")
+    np.testing.assert_allclose(outer.get_layer(inner.name)(xb), inner.predict(xb, verbose=0), rtol=1e-6)
+    before = inner.layers[0].get_weights()[0].copy()
+    outer.compile("sgd", "mse")
+    outer.fit(xb, np.ones((4, 1)), epochs=1, verbose=0)
+    assert not np.allclose(inner.layers[0].get_weights()[0], before)  # trained through the outer model
+
+
+# ---- the pure path ------------------------------------------------------------------------
+
+def test_pure_apply_composes_with_jit_grad_vmap():
+    model = mlp(dropout=0.5)
+    variables = model.init(jax.random.key(0))
+    x = jnp.asarray(data(6)[0])
+    eager, _ = model.apply(variables, x)
+    jitted, _ = jax.jit(lambda v, x: model.apply(v, x))(variables, x)
+    np.testing.assert_allclose(eager, jitted, rtol=1e-6)
+    per_sample = jax.vmap(lambda xi: model.apply(variables, xi[None])[0][0])(x)
+    np.testing.assert_allclose(per_sample, eager, rtol=1e-5, atol=1e-6)
+
+    def loss(params, x, rng):
+        out, _ = model.apply({"params": params, "state": {}}, x, training=True, rng=rng)
+        return jnp.mean(out ** 2)
+
+    grads = jax.grad(loss)(variables["params"], x, jax.random.key(1))
+    assert jax.tree.structure(grads) == jax.tree.structure(variables["params"])
+    trained_a, _ = model.apply(variables, x, training=True, rng=jax.random.key(3))
+    trained_b, _ = model.apply(variables, x, training=True, rng=jax.random.key(3))
+    np.testing.assert_array_equal(trained_a, trained_b)
+    with pytest.raises(ValueError, match="rng"):
+        model.apply(variables, x, training=True)
+
+
+def test_handwritten_optax_loop_equals_fit():
+    x, y = data(64)
+    model = mlp()
+    model.compile(optimizer=fkeras.optimizers.SGD(learning_rate=0.1), loss="categorical_crossentropy")
+    start = model.get_variables()
+    tx = optax.sgd(0.1)
+    params = start["params"]
+    opt_state = tx.init(params)
+
+    @jax.jit
+    def step(params, opt_state, xb, yb):
+        def loss_fn(p):
+            probs, _ = model.apply({"params": p, "state": {}}, xb)
+            return fkeras.losses.get("categorical_crossentropy")(yb, probs)
+
+        grads = jax.grad(loss_fn)(params)
+        updates, opt_state = tx.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state
+
+    for epoch in range(2):
+        for i in range(0, 64, 16):
+            params, opt_state = step(params, opt_state, x[i:i + 16], y[i:i + 16])
+    model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    for path_a, path_b in zip(jax.tree.leaves(params), jax.tree.leaves(model.get_variables()["params"])):
+        np.testing.assert_allclose(path_a, path_b, rtol=1e-5, atol=1e-6)
+
+
+# ---- the engine ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n", [64, 70])
+def test_fused_and_unfused_training_agree(n):
+    x, y = data(n)
+    histories, weights = [], []
+    for spe in ("auto", 1, 3):
+        fkeras.utils.set_random_seed(7)
+        model = mlp(dropout=0.25)
+        model.compile("adam", "categorical_crossentropy", metrics=["accuracy"], steps_per_execution=spe)
+        histories.append(model.fit(x, y, batch_size=16, epochs=3, verbose=0).history)
+        weights.append(model.get_weights())
+    for h in histories[1:]:
+        for key in ("loss", "accuracy"):
+            np.testing.assert_allclose(h[key], histories[0][key], rtol=1e-5)
+    for w in weights[1:]:
+        for a, b in zip(w, weights[0]):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_no_retrace_across_epochs_and_fits():
+    x, y = data(70)
+    model = mlp()
+    model.compile("rmsprop", "categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    with jax.log_compiles(True), _count_compiles() as counter:
+        model.fit(x, y, batch_size=16, epochs=3, verbose=0)
+        model.optimizer.learning_rate = 0.5
+        model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert counter.count == 0, counter.messages
+
+
+class _count_compiles:
+    """Counts XLA compilations of fkeras step functions logged while active."""
+
+    def __enter__(self):
+        import logging
+
+        self.count, self.messages = 0, []
+        outer = self
+
+        class Handler(logging.Handler):
+            def emit(self, record):
+                msg = record.getMessage()
+                if "Finished XLA compilation" in msg and any(k in msg for k in ("one", "many", "step")):
+                    outer.count += 1
+                    outer.messages.append(msg)
+
+        self.handler = Handler()
+        logging.getLogger("jax").addHandler(self.handler)
+        return self
+
+    def __exit__(self, *exc):
+        import logging
+
+        logging.getLogger("jax").removeHandler(self.handler)
+
+
+def test_partial_batch_keras_semantics():
+    # 10 samples, batch 4: batches of 4, 4, 2; the epoch loss is the sample-weighted mean.
+    x, y = data(10)
+    model = mlp()
+    model.compile("sgd", "categorical_crossentropy")
+    start = model.get_weights()
+    losses = []
+    for i in (0, 4, 8):
+        losses.append((model.train_on_batch(x[i:i + 4], y[i:i + 4]), len(x[i:i + 4])))
+    expected = sum(l * n for l, n in losses) / 10
+    model.set_weights(start)
+    model.compile("sgd", "categorical_crossentropy")
+    history = model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    assert history.history["loss"][0] == pytest.approx(expected, rel=1e-5)
+
+
+def test_evaluate_any_size_matches_full_batch_and_predict_shapes():
+    x, y = data(37)
+    model = mlp()
+    model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
+    full = model.evaluate(x, y, batch_size=37, verbose=0)
+    for bs in (5, 8, 32):
+        np.testing.assert_allclose(model.evaluate(x, y, batch_size=bs, verbose=0), full, rtol=1e-5)
+    assert model.predict(x[:1], verbose=0).shape == (1, 3)
+    assert model.predict(x, batch_size=10, verbose=0).shape == (37, 3)
+    d = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert set(d) == {"loss", "accuracy"}
+
+
+def test_fit_validation_split_and_history():
+    x, y = data(50)
+    model = mlp()
+    model.compile("adam", "categorical_crossentropy", metrics=["acc"])
+    history = model.fit(x, y, epochs=2, validation_split=0.2, verbose=0)
+    assert set(history.history) == {"loss", "acc", "val_loss", "val_acc"}
+    assert model.history is history and history.epoch == [0, 1]
+    assert model.metrics_names == ["loss", "acc"]
+
+
+# ---- errors at the user's call ------------------------------------------------------------
+
+def test_fit_before_compile():
+    with pytest.raises(RuntimeError, match="compile"):
+        mlp().fit(*data(8), verbose=0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"optimizer": "nosuchopt", "loss": "mse"}, "nosuchopt"),
+        ({"optimizer": "sgd", "loss": "nosuchloss"}, "nosuchloss"),
+        ({"optimizer": "sgd", "loss": "mse", "metrics": ["nosuchmetric"]}, "nosuchmetric"),
+        ({"optimizer": "sgd", "loss": "mse", "bogus": 1}, "bogus"),
+    ],
+)
+def test_compile_errors(kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        mlp().compile(**kwargs)
+
+
+def test_data_errors():
+    model = mlp()
+    model.compile("sgd", "categorical_crossentropy")
+    x, y = data(10)
+    with pytest.raises(ValueError, match="Data cardinality is ambiguous"):
+        model.fit(x, y[:9], verbose=0)
+    with pytest.raises(ValueError, match="expected axis -1 of input shape to have value 5|incompatible"):
+        model.predict(np.ones((2, 6), "float32"), verbose=0)
+    with pytest.raises(TypeError, match="numbers"):
+        model.fit(np.array([["a"] * 5] * 10), y, verbose=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        model.fit(x, y, batch_size=0, verbose=0)
+
+
+def test_multi_input_data_as_lists_and_dicts():
+    a, b = L.Input(shape=(2,), name="a"), L.Input(shape=(3,), name="b")
+    out = L.Dense(1, name="o")(L.Dense(2)(b))
+    out2 = L.Dense(1, name="p")(a)
+    model = Model([a, b], [out, out2])
+    model.compile("sgd", "mse", metrics={"o": ["mae"]})
+    xa, xb = np.ones((6, 2), "float32"), np.ones((6, 3), "float32")
+    y = np.zeros((6, 1), "float32")
+    h1 = model.fit([xa, xb], [y, y], verbose=0)
+    h2 = model.fit({"a": xa, "b": xb}, {"o": y, "p": y}, verbose=0)
+    assert set(h1.history) == set(h2.history) == {"loss", "o_loss", "p_loss", "o_mae"}
+    assert model.metrics_names == ["loss", "o_loss", "p_loss", "o_mae"]
+    with pytest.raises(ValueError, match="unknown keys"):
+        model.fit({"a": xa, "c": xb}, [y, y], verbose=0)
+    with pytest.raises(ValueError, match="2 inputs"):
+        model.predict(xa, verbose=0)
+
+
+def test_trainable_false_freezes_layer_in_fit():
+    x, y = data(20)
+    model = mlp()
+    frozen = model.layers[0]
+    frozen.trainable = False
+    model.compile("sgd", "categorical_crossentropy")
+    before = frozen.get_weights()
+    other_before = model.layers[1].get_weights()
+    model.fit(x, y, epochs=2, verbose=0)
+    for a, b in zip(frozen.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+    assert not np.allclose(model.layers[1].get_weights()[0], other_before[0])
+    assert len(model.trainable_weights) == 2 and len(model.non_trainable_weights) == 2
