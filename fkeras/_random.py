@@ -31,6 +31,9 @@ def set_random_seed(seed: int) -> None:
 
     if not isinstance(seed, (int, np.integer)):
         raise TypeError(f"`seed` must be an integer. Received: seed={seed!r}")
+    from fkeras import initializers
+
     random.seed(seed)
     np.random.seed(seed)
     set_seed(seed)
+    initializers._reset_seed_counter(int(seed) + 1)
