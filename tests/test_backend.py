@@ -370,6 +370,7 @@ def test_config_reexports_and_session():
         assert K.epsilon() == 1e-5
     finally:
         K.set_epsilon(1e-7)
+    K.clear_session()
     _naming.uniquify("dense")
     assert _naming.uniquify("dense") == "dense_1"
     K.clear_session()
