@@ -277,7 +277,7 @@ def test_fit_validation_split_and_history():
 # ---- errors at the user's call ------------------------------------------------------------
 
 def test_fit_before_compile():
-    with pytest.raises(RuntimeError, match="compile"):
+    with pytest.raises(ValueError, match="compile"):
         mlp().fit(*data(8), verbose=0)
 
 
@@ -340,3 +340,55 @@ def test_trainable_false_freezes_layer_in_fit():
         np.testing.assert_array_equal(a, b)
     assert not np.allclose(model.layers[1].get_weights()[0], other_before[0])
     assert len(model.trainable_weights) == 2 and len(model.non_trainable_weights) == 2
+
+
+def test_target_shape_mismatch_is_a_clear_error():
+    model = mlp()
+    model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
+    x, _ = data(10)
+    with pytest.raises(ValueError, match="targets for output .* shape \\(None, 5\\).*\\(None, 3\\)"):
+        model.fit(x, np.ones((10, 5), "float32"), verbose=0)
+
+
+def test_raw_optax_optimizer_and_loss_only_evaluate():
+    x, y = data(40)
+    model = mlp()
+    model.compile(optimizer=optax.adam(1e-2), loss="categorical_crossentropy")
+    before = model.evaluate(x, y, verbose=0)
+    assert isinstance(before, float)
+    model.fit(x, y, epochs=5, verbose=0)
+    assert model.evaluate(x, y, verbose=0) < before
+
+
+def test_verbose_2_prints_one_line_per_epoch(capsys):
+    x, y = data(40)
+    model = mlp()
+    model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=2, verbose=2, batch_size=16)
+    out = capsys.readouterr().out
+    lines = [l for l in out.splitlines() if l.strip()]
+    assert lines[0] == "Epoch 1/2" and lines[2] == "Epoch 2/2"
+    assert lines[1].startswith("3/3 - ") and "accuracy: " in lines[1] and "loss: " in lines[1]
+
+
+def test_tracebacks_hide_fkeras_frames_unless_disabled():
+    import os
+    import traceback
+
+    model = mlp()
+    model.compile("sgd", "categorical_crossentropy")
+    fkeras_dir = os.path.dirname(fkeras.__file__)
+
+    def frames():
+        try:
+            model.fit(np.ones((4, 6), "float32"), np.ones((4, 3), "float32"), verbose=0)
+        except ValueError as err:
+            return [f.filename for f in traceback.extract_tb(err.__traceback__)]
+
+    inside = [f for f in frames() if f.startswith(fkeras_dir) and not f.endswith("_traceback.py")]
+    assert inside == []
+    fkeras.utils.disable_traceback_filtering()
+    try:
+        assert any(f.endswith("_training.py") for f in frames())
+    finally:
+        fkeras.utils.enable_traceback_filtering()

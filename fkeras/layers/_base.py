@@ -12,6 +12,7 @@ it eagerly on arrays, `layer.output`) lives beside the spec: weights in a facade
 (`_cell.py`), call history in the tracer (`fkeras.graph`).
 """
 
+import functools
 import inspect
 from typing import Any
 
@@ -20,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fkeras import _naming, _random
+from fkeras._traceback import filter_traceback
 from fkeras.graph import _tensor
 from fkeras.layers import _cell
 from fkeras.layers._spec import TensorSpec, spec_of, standardize_dtype, standardize_shape, to_struct
@@ -49,14 +51,22 @@ def _accepts(cls, keyword: str) -> bool:
 _ACCEPTS: dict = {}
 
 
-class _FrozenMeta(type):
-    """Freeze a layer once its outermost `__init__` has returned."""
+def _freezing_init(init):
+    """Wrap a layer class's `__init__` so the object is frozen when the outermost one returns."""
 
-    def __call__(cls, *args, **kwargs):
-        obj = super().__call__(*args, **kwargs)
-        if not getattr(cls, "_mutable_object", False):
-            object.__setattr__(obj, "_frozen", True)
-        return obj
+    @functools.wraps(init)
+    def wrapper(self, *args, **kwargs):
+        depth = self.__dict__.get("_init_depth", 0)
+        object.__setattr__(self, "_init_depth", depth + 1)
+        try:
+            init(self, *args, **kwargs)
+        finally:
+            object.__setattr__(self, "_init_depth", depth)
+        if depth == 0 and not getattr(type(self), "_mutable_object", False):
+            object.__setattr__(self, "_frozen", True)
+
+    wrapper._freezes = True
+    return wrapper
 
 
 def _is_kt(x) -> bool:
@@ -82,7 +92,7 @@ def _first_input_shape(input_shape, input_dim, batch_size, batch_input_shape):
     return (batch_size,) + shape
 
 
-class Layer(metaclass=_FrozenMeta):
+class Layer:
     """Base class of every layer spec.
 
     Args:
@@ -95,7 +105,13 @@ class Layer(metaclass=_FrozenMeta):
     """
 
     _frozen = False
-    supports_masking = False  # True: the input mask passes through unchanged (compute_mask)
+    supports_masking = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "_freezes", False):
+            cls.__init__ = filter_traceback(_freezing_init(init))  # True: the input mask passes through unchanged (compute_mask)
 
     def __init__(
         self,
@@ -205,6 +221,7 @@ class Layer(metaclass=_FrozenMeta):
 
     # ---- calling: symbolic (records a node) or eager (runs with the cell's variables) ---------
 
+    @filter_traceback
     def __call__(self, inputs, *args, **kwargs):
         if args:
             raise TypeError(

@@ -11,6 +11,7 @@ import jax
 import numpy as np
 
 from fkeras import _random, _tree
+from fkeras._traceback import filter_traceback
 from fkeras.engine import _data, _steps
 from fkeras.engine._compile import CompileSpec
 from fkeras.engine._logs import StackedLogs, StepLogs
@@ -74,6 +75,7 @@ class Trainer:
 
     # ---- compile --------------------------------------------------------------------------
 
+    @filter_traceback
     def compile(
         self,
         optimizer="rmsprop",
@@ -144,7 +146,7 @@ class Trainer:
 
     def _require_compiled(self, what: str) -> None:
         if not self.compiled:
-            raise RuntimeError(MSG_NOT_COMPILED.format(what=what))
+            raise ValueError(MSG_NOT_COMPILED.format(what=what))
 
     def _spec_for(self, ys: list) -> CompileSpec:
         key = tuple(None if y is None else (y.ndim, y.shape[-1] if y.ndim else None) for y in ys)
@@ -153,8 +155,31 @@ class Trainer:
             pred_shapes = [tuple(t.shape) for t in self.outputs]
             y_shapes = [tuple(p) if y is None else (None,) + tuple(y.shape[1:]) for y, p in zip(ys, pred_shapes)]
             spec = CompileSpec(output_names=self.output_names, y_shapes=y_shapes, pred_shapes=pred_shapes, **self._compile_args)
+            self._check_targets(spec, ys)
             self._specs[key] = spec
         return spec
+
+    def _check_targets(self, spec, ys) -> None:
+        """Trace the losses and metrics once on shapes, so a target/output mismatch is a clear
+        ValueError here rather than an error from inside the jitted step."""
+        for i, (y, t) in enumerate(zip(ys, self.outputs)):
+            if y is None:
+                continue
+            pred = jax.ShapeDtypeStruct((2,) + tuple(d or 1 for d in t.shape[1:]), t.dtype)
+            target = jax.ShapeDtypeStruct((2,) + tuple(y.shape[1:]), y.dtype)
+            n_out = len(self.outputs)
+            ys_s = [target if j == i else None for j in range(n_out)]
+            preds = [pred if j == i else jax.ShapeDtypeStruct((2,) + tuple(d or 1 for d in o.shape[1:]), o.dtype) for j, o in enumerate(self.outputs)]
+            try:
+                jax.eval_shape(lambda yy, pp: spec.update_metrics(
+                    spec.init_metrics(), *spec.total_loss(yy, pp, [None] * n_out), yy, pp, [None] * n_out, batch_size=2,
+                ), _fill_none(ys_s, preds), preds)
+            except (TypeError, ValueError) as err:
+                raise ValueError(
+                    f"The targets for output {self.output_names[i]!r} do not fit the model's output "
+                    f"and its loss/metrics: targets have shape {(None,) + tuple(y.shape[1:])}, the "
+                    f"output has shape {tuple(t.shape)}. ({type(err).__name__}: {str(err).splitlines()[0]})"
+                ) from None
 
     @property
     def metrics_names(self) -> list[str]:
@@ -269,6 +294,7 @@ class Trainer:
 
     # ---- fit ------------------------------------------------------------------------------
 
+    @filter_traceback
     def fit(
         self,
         x=None,
@@ -395,6 +421,7 @@ class Trainer:
                 callbacks.on_test_batch_end(step, StepLogs(StackedLogs(spec.results(metrics), False), 0))
         return {k: float(v) for k, v in jax.device_get(spec.results(metrics)).items()}
 
+    @filter_traceback
     def evaluate(
         self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
         callbacks=None, return_dict=False, **kwargs,
@@ -428,6 +455,7 @@ class Trainer:
 
     # ---- predict --------------------------------------------------------------------------
 
+    @filter_traceback
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
         """Model outputs for `x`, as NumPy arrays (one, a list, or a dict like the outputs)."""
         from fkeras.callbacks import CallbackList
@@ -470,6 +498,7 @@ class Trainer:
 
     # ---- single batches -------------------------------------------------------------------
 
+    @filter_traceback
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True, return_dict=False):
         """One gradient update on one batch; returns its loss (and metrics) like `evaluate`."""
         self._require_compiled("train_on_batch")
@@ -484,6 +513,7 @@ class Trainer:
         logs = {k: float(v) for k, v in jax.device_get(logs).items()}
         return _as_returned(logs, spec.names, return_dict)
 
+    @filter_traceback
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
         """Loss and metrics on one batch, without updating the model."""
         self._require_compiled("test_on_batch")
@@ -491,6 +521,7 @@ class Trainer:
         logs = self._evaluate_arrays(xs, ys, sws, batch_size=xs[0].shape[0])
         return _as_returned(logs, self._spec_for(ys).names, return_dict)
 
+    @filter_traceback
     def predict_on_batch(self, x):
         """Model outputs for one batch `x`."""
         return self.predict(x, batch_size=max(1, len(self._adapt_x(x)[0])), verbose=0)
@@ -502,6 +533,11 @@ class Trainer:
         from fkeras.utils._summary import print_summary
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn, **kwargs)
+
+
+def _fill_none(ys, preds):
+    """Stand-in targets (shaped like the predictions) for the outputs not being checked."""
+    return [p if y is None else y for y, p in zip(ys, preds)]
 
 
 def _as_returned(logs: dict, names: list, return_dict: bool):

@@ -4,3 +4,6 @@ from fkeras._random import set_random_seed as set_random_seed
 from fkeras.utils._np_utils import normalize as normalize
 from fkeras.utils._np_utils import to_categorical as to_categorical
 from fkeras.utils._progbar import Progbar as Progbar
+from fkeras._traceback import disable_traceback_filtering as disable_traceback_filtering
+from fkeras._traceback import enable_traceback_filtering as enable_traceback_filtering
+from fkeras._traceback import is_traceback_filtering_enabled as is_traceback_filtering_enabled
