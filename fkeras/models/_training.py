@@ -12,17 +12,18 @@ import numpy as np
 
 from fkeras import _random, _tree
 from fkeras._traceback import filter_traceback
+from fkeras.callbacks import CallbackList
 from fkeras.engine import _data, _steps
+from fkeras.engine import _generators as _gen
 from fkeras.engine._compile import CompileSpec
 from fkeras.engine._logs import StackedLogs, StepLogs
 from fkeras.layers import _cell
+from fkeras.models._sources import SourceLoops
 
 MSG_NOT_COMPILED = (
     "You must call `compile()` before using the model for `{what}`, e.g.\n"
     "    model.compile(optimizer='rmsprop', loss='categorical_crossentropy', metrics=['accuracy'])"
 )
-
-_IGNORED_FIT_KWARGS = ("max_queue_size", "workers", "use_multiprocessing")
 
 
 def _bucket(size: int, batch_size: int) -> int:
@@ -57,7 +58,7 @@ def _check_batch_size(batch_size, what="batch_size") -> int:
     return int(batch_size)
 
 
-class Trainer:
+class Trainer(SourceLoops):
     """Mixin giving `Model` Keras's training and inference API."""
 
     def _init_trainer(self) -> None:
@@ -224,7 +225,16 @@ class Trainer:
 
     def _adapt(self, x, y, sample_weight=None, class_weight=None, what="x"):
         xs = self._adapt_x(x, what)
-        ys = _data.flatten_by_names(y, self.output_names, "y" if what == "x" else f"{what}_y")
+        y_what = what[:-1] + "y" if what.endswith("x") else f"{what} (targets)"
+        ys = _data.flatten_by_names(y, self.output_names, y_what, allow_none=True)
+        from fkeras.engine._compile import _per_output
+
+        for name, target, loss in zip(self.output_names, ys, _per_output(self._compile_args["loss"], self.output_names, "loss")):
+            if target is None and loss is not None:
+                raise ValueError(
+                    f"No targets were given for output {name!r}, which has a loss ({loss!r}). "
+                    f"Pass them in `{y_what}` (expected keys/entries: {self.output_names})."
+                )
         if sample_weight is not None and not isinstance(sample_weight, (dict, list, tuple)):
             sample_weight = [sample_weight] * len(ys) if len(ys) > 1 else sample_weight
         sws = _data.flatten_by_names(
@@ -233,6 +243,11 @@ class Trainer:
         if class_weight is not None:
             if not isinstance(class_weight, dict):
                 raise TypeError(f"`class_weight` must be a dict {{class: weight}}. Received: {class_weight!r}")
+            if ys[0].ndim > 2:
+                raise ValueError(
+                    "`class_weight` is not supported for targets of rank 3 or more (per-timestep "
+                    f"classes); use a temporal `sample_weight` instead. Received targets of shape {ys[0].shape}"
+                )
             cw = _data.class_weight_to_sample_weight(ys[0], class_weight)
             sws[0] = cw if sws[0] is None else sws[0] * cw
         _data.check_cardinality({"x": xs, "y": ys, "sample_weight": sws})
@@ -313,80 +328,85 @@ class Trainer:
         validation_steps=None,
         validation_batch_size=None,
         validation_freq=1,
+        max_queue_size=10,
+        workers=1,
+        use_multiprocessing=False,
         **kwargs,
     ):
-        """Train the model for `epochs` epochs on arrays `x`, `y`; returns the `History`."""
-        from fkeras.callbacks import CallbackList
+        """Train the model for `epochs` epochs; returns the `History`.
 
-        if "nb_epoch" in kwargs:
+        `x` may be arrays (a list or dict of them for several inputs, with `y` likewise), or a
+        generator / `keras.utils.Sequence` yielding `(x, y)` or `(x, y, sample_weight)` batches.
+        """
+        if "nb_epoch" in kwargs:  # Keras 1
             epochs = kwargs.pop("nb_epoch")
-        for name in _IGNORED_FIT_KWARGS:
-            kwargs.pop(name, None)
         if kwargs:
             raise TypeError(f"fit() got unexpected keyword argument(s): {sorted(kwargs)}")
         self._require_compiled("fit")
+        verbose = _verbosity(verbose)
+        if shuffle not in (True, False, "batch"):
+            raise ValueError(f"`shuffle` must be True, False or 'batch'. Received: shuffle={shuffle!r}")
+        loading = dict(max_queue_size=max_queue_size, workers=workers, use_multiprocessing=use_multiprocessing)
+        if _gen.is_batch_source(x):
+            if y is not None or sample_weight is not None:
+                raise ValueError(
+                    "When `x` is a generator or Sequence it yields the targets itself: do not pass "
+                    f"`y` or `sample_weight`. Received: y={type(y).__name__}, sample_weight={type(sample_weight).__name__}"
+                )
+            if validation_split:
+                raise ValueError(
+                    "`validation_split` is only supported for array inputs, not for a generator or "
+                    "Sequence: pass `validation_data=` instead. "
+                    f"Received: validation_split={validation_split!r}"
+                )
+            return self._fit_source(
+                x, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
+                verbose=verbose, callbacks=callbacks, validation_data=validation_data,
+                validation_steps=validation_steps, validation_freq=validation_freq,
+                class_weight=class_weight, shuffle=shuffle, loading=loading,
+            )
         if y is None:
             raise ValueError("fit: `y` (the targets) is required for array inputs. Received: y=None")
-        verbose = _verbosity(verbose)
         batch_size = _check_batch_size(batch_size)
-        if steps_per_epoch is not None:
-            raise ValueError("fit: `steps_per_epoch` applies to generator inputs; with arrays, use `batch_size`.")
         xs, ys, sws = self._adapt(x, y, sample_weight, class_weight)
-        val = None
-        if validation_data is not None:
+        val_arrays = val_source = None
+        if validation_data is not None and _gen.is_batch_source(validation_data):
+            val_source = validation_data
+        elif validation_data is not None:
             vx, vy, vsw = _data.unpack_validation_data(validation_data)
-            val = self._adapt(vx, vy, vsw, what="validation_data")
+            val_arrays = self._adapt(vx, vy, vsw, what="validation_data")
         elif validation_split:
-            (xs, ys, sws), val = _split_all(xs, ys, sws, validation_split)
+            (xs, ys, sws), val_arrays = _split_all(xs, ys, sws, validation_split)
         spec = self._spec_for(ys)
         n = xs[0].shape[0]
         full, rem = divmod(n, batch_size)
         steps = full + (1 if rem else 0)
-        spe = self._resolve_steps_per_execution(full)
-
+        if steps_per_epoch is not None:
+            steps = _gen.steps_for(None, steps_per_epoch, "steps_per_epoch")
+            if steps > full + (1 if rem else 0):
+                raise ValueError(
+                    f"`steps_per_epoch={steps}` asks for more batches than the data holds "
+                    f"({full + (1 if rem else 0)} batches of {batch_size} from {n} samples)."
+                )
         callbacks = CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
             verbose=verbose, epochs=epochs, steps=steps,
         )
-        batch_hooks = callbacks.needs_batch_hooks("train")
-        one, many, _ = self._train_fns(spec)
         data = jax.device_put(_steps.Batch(tuple(xs), tuple(ys), tuple(sws)))
         self.stop_training = False
-        ts = self._pull_train_state(spec)
         callbacks.on_train_begin()
         epoch_logs: dict = {}
         for epoch in range(initial_epoch, epochs):
-            ts = ts._replace(metrics=spec.init_metrics())
             callbacks.on_epoch_begin(epoch)
-            order = np.random.permutation(n) if shuffle else np.arange(n)
-            order = order.astype(np.int32)
-            rows = order[: full * batch_size].reshape(full, batch_size)
-            step = 0
-            stack = None
-            while step < steps and not self.stop_training:
-                ts = self._pull_train_state(spec) if self._ts_version != _cell.write_version else ts
-                ts = self._sync_optimizer(ts)
-                if step < full:
-                    k = min(spe, full - step)
-                    if spe == 1:
-                        ts, logs = one(ts, data, rows[step])
-                        stack = StackedLogs(logs, stacked=False)
-                    else:
-                        ts, logs = many(ts, data, rows[step:step + k])
-                        stack = StackedLogs(logs, stacked=True)
-                else:
-                    k = 1
-                    ts, logs = one(ts, data, order[full * batch_size:])
-                    stack = StackedLogs(logs, stacked=False)
-                self._push_train_state(ts)
-                if batch_hooks:
-                    for i in range(k):
-                        callbacks.on_train_batch_begin(step + i)
-                        callbacks.on_train_batch_end(step + i, StepLogs(stack, i))
-                step += k
+            order = _epoch_order(n, batch_size, shuffle)
+            stack = self._run_epoch(spec, data, order, batch_size, steps, callbacks)
             epoch_logs = stack.last() if stack is not None else {}
-            if val is not None and _due(epoch, validation_freq):
-                val_logs = self._evaluate_arrays(*val, batch_size=_check_batch_size(validation_batch_size or batch_size, "validation_batch_size"))
+            if (val_arrays or val_source) is not None and _due(epoch, validation_freq):
+                if val_arrays is not None:
+                    val_batch = _check_batch_size(validation_batch_size or batch_size, "validation_batch_size")
+                    val_logs = self._evaluate_arrays(*val_arrays, batch_size=val_batch, steps=validation_steps)
+                else:
+                    val_logs = self._evaluate_source(val_source, validation_steps, loading)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callbacks.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
@@ -394,16 +414,62 @@ class Trainer:
         callbacks.on_train_end(epoch_logs)
         return self.history
 
+    def _run_epoch(self, spec, data, order, batch_size, steps, callbacks):
+        """One epoch over device-resident `data`: fused chunks of full batches, then the partial one."""
+        n = order.shape[0]
+        full = min(n // batch_size, steps)
+        spe = self._resolve_steps_per_execution(full)
+        one, many, _ = self._train_fns(spec)
+        hooks = callbacks.needs_batch_hooks("train")
+        rows = order[: full * batch_size].reshape(full, batch_size)
+        ts = self._pull_train_state(spec)
+        ts = ts._replace(metrics=spec.init_metrics())
+        step, stack = 0, None
+        while step < steps and not self.stop_training:
+            if self._ts_version != _cell.write_version:  # a callback wrote weights
+                ts = self._pull_train_state(spec)
+            ts = self._sync_optimizer(ts)
+            if step < full:
+                k = min(spe, full - step)
+                if spe == 1:
+                    ts, logs = one(ts, data, rows[step])
+                else:
+                    ts, logs = many(ts, data, rows[step:step + k])
+                stack = StackedLogs(logs, stacked=spe != 1)
+            else:
+                k = 1
+                ts, logs = one(ts, data, order[full * batch_size:])
+                stack = StackedLogs(logs, stacked=False)
+            self._push_train_state(ts)
+            if hooks:
+                for i in range(k):
+                    callbacks.on_train_batch_begin(step + i)
+                    callbacks.on_train_batch_end(step + i, StepLogs(stack, i))
+            step += k
+        return stack
+
     # ---- evaluate -------------------------------------------------------------------------
 
-    def _evaluate_arrays(self, xs, ys, sws, batch_size, callbacks=None) -> dict:
-        spec = self._spec_for(ys)
+    def _eval_fn(self, spec):
         fn = self._fns.get(("eval", id(spec)))
         if fn is None:
             fn = self._fns[("eval", id(spec))] = _steps.make_eval_step(self, spec)
+        return fn
+
+    def _predict_fn(self):
+        fn = self._fns.get("predict")
+        if fn is None:
+            fn = self._fns["predict"] = _steps.make_predict_step(self)
+        return fn
+
+    def _evaluate_arrays(self, xs, ys, sws, batch_size, callbacks=None, steps=None) -> dict:
+        spec = self._spec_for(ys)
+        fn = self._eval_fn(spec)
         variables = self._current_variables()
         metrics = spec.init_metrics()
         n = xs[0].shape[0]
+        if steps is not None:
+            n = min(n, _gen.steps_for(None, steps, "steps") * batch_size)
         hooks = callbacks is not None and callbacks.needs_batch_hooks("test")
         for step, start in enumerate(range(0, n, batch_size)):
             size = min(batch_size, n - start)
@@ -424,53 +490,61 @@ class Trainer:
     @filter_traceback
     def evaluate(
         self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-        callbacks=None, return_dict=False, **kwargs,
+        callbacks=None, return_dict=False, max_queue_size=10, workers=1, use_multiprocessing=False,
+        **kwargs,
     ):
-        """Loss and metrics on `x`, `y`: a scalar (loss only), a list in `metrics_names` order,
-        or a dict with `return_dict=True`."""
-        from fkeras.callbacks import CallbackList
-
-        for name in _IGNORED_FIT_KWARGS:
-            kwargs.pop(name, None)
+        """Loss and metrics on `x`, `y` (or a generator/Sequence): a scalar (loss only), a list in
+        `metrics_names` order, or a dict with `return_dict=True`."""
         if kwargs:
             raise TypeError(f"evaluate() got unexpected keyword argument(s): {sorted(kwargs)}")
         self._require_compiled("evaluate")
-        if y is None:
-            raise ValueError("evaluate: `y` (the targets) is required for array inputs. Received: y=None")
         verbose = _verbosity(verbose)
-        batch_size = _check_batch_size(batch_size)
-        xs, ys, sws = self._adapt(x, y, sample_weight)
-        n = xs[0].shape[0]
-        callbacks = CallbackList(
-            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-            steps=math.ceil(n / batch_size),
-        )
-        callbacks.on_test_begin()
-        logs = self._evaluate_arrays(xs, ys, sws, batch_size, callbacks)
+        loading = dict(max_queue_size=max_queue_size, workers=workers, use_multiprocessing=use_multiprocessing)
+        if _gen.is_batch_source(x):
+            n_steps = _gen.steps_for(x, steps, "steps")
+            callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=n_steps)
+            callbacks.on_test_begin()
+            logs = self._evaluate_source(x, n_steps, loading, callbacks)
+        else:
+            if y is None:
+                raise ValueError("evaluate: `y` (the targets) is required for array inputs. Received: y=None")
+            batch_size = _check_batch_size(batch_size)
+            xs, ys, sws = self._adapt(x, y, sample_weight)
+            n_steps = math.ceil(xs[0].shape[0] / batch_size)
+            if steps is not None:
+                n_steps = min(n_steps, _gen.steps_for(None, steps, "steps"))
+            callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=n_steps)
+            callbacks.on_test_begin()
+            logs = self._evaluate_arrays(xs, ys, sws, batch_size, callbacks, steps=steps)
         callbacks.on_test_end(logs)
         if return_dict:
             return logs
-        values = [logs[name] for name in self._spec_for(ys).names]
+        values = [logs[name] for name in self.metrics_names if name in logs]
         return values[0] if len(values) == 1 else values
 
     # ---- predict --------------------------------------------------------------------------
 
     @filter_traceback
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None,
+                max_queue_size=10, workers=1, use_multiprocessing=False, **kwargs):
         """Model outputs for `x`, as NumPy arrays (one, a list, or a dict like the outputs)."""
-        from fkeras.callbacks import CallbackList
-
-        for name in _IGNORED_FIT_KWARGS:
-            kwargs.pop(name, None)
         if kwargs:
             raise TypeError(f"predict() got unexpected keyword argument(s): {sorted(kwargs)}")
         verbose = _verbosity(verbose)
+        loading = dict(max_queue_size=max_queue_size, workers=workers, use_multiprocessing=use_multiprocessing)
+        if _gen.is_batch_source(x):
+            n_steps = _gen.steps_for(x, steps, "steps")
+            callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=n_steps)
+            callbacks.on_predict_begin()
+            out = self._predict_source(x, n_steps, loading, callbacks)
+            callbacks.on_predict_end()
+            return out
         batch_size = _check_batch_size(batch_size)
         xs = self._adapt_x(x)
         n = _data.check_cardinality({"x": xs})
-        fn = self._fns.get("predict")
-        if fn is None:
-            fn = self._fns["predict"] = _steps.make_predict_step(self)
+        if steps is not None:
+            n = min(n, _gen.steps_for(None, steps, "steps") * batch_size)
+        fn = self._predict_fn()
         callbacks = CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
             steps=math.ceil(n / batch_size),
@@ -526,6 +600,14 @@ class Trainer:
         """Model outputs for one batch `x`."""
         return self.predict(x, batch_size=max(1, len(self._adapt_x(x)[0])), verbose=0)
 
+    def reset_metrics(self) -> None:
+        """Reset the accumulated metric values (as `train_on_batch(reset_metrics=True)` does)."""
+        if self._ts is None:
+            return
+        for spec in self._specs.values():
+            if self._ts_key and id(spec) == self._ts_key[0]:
+                self._ts = self._ts._replace(metrics=spec.init_metrics())
+
     # ---- introspection --------------------------------------------------------------------
 
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
@@ -545,6 +627,20 @@ def _as_returned(logs: dict, names: list, return_dict: bool):
         return logs
     values = [logs[name] for name in names]
     return values[0] if len(values) == 1 else values
+
+
+def _epoch_order(n: int, batch_size: int, shuffle) -> np.ndarray:
+    """Sample order for one epoch: shuffled, in order, or Keras 2's 'batch' (shuffled chunks)."""
+    if shuffle == "batch":
+        full = n // batch_size
+        chunks = np.arange(full * batch_size).reshape(full, batch_size)
+        np.random.shuffle(chunks)
+        order = np.concatenate([chunks.reshape(-1), np.arange(full * batch_size, n)])
+    elif shuffle:
+        order = np.random.permutation(n)
+    else:
+        order = np.arange(n)
+    return order.astype(np.int32)
 
 
 def _due(epoch: int, freq) -> bool:

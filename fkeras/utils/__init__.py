@@ -7,3 +7,5 @@ from fkeras.utils._progbar import Progbar as Progbar
 from fkeras._traceback import disable_traceback_filtering as disable_traceback_filtering
 from fkeras._traceback import enable_traceback_filtering as enable_traceback_filtering
 from fkeras._traceback import is_traceback_filtering_enabled as is_traceback_filtering_enabled
+from fkeras.utils._sequence import PyDataset as PyDataset
+from fkeras.utils._sequence import Sequence as Sequence
