@@ -10,6 +10,7 @@ from fkeras import activations as activations
 from fkeras import backend as backend
 from fkeras import callbacks as callbacks
 from fkeras import constraints as constraints
+from fkeras import datasets as datasets
 from fkeras import initializers as initializers
 from fkeras import layers as layers
 from fkeras import losses as losses

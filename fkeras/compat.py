@@ -17,6 +17,7 @@ ALIASES = {
     "keras.backend": "fkeras.backend",
     "keras.callbacks": "fkeras.callbacks",
     "keras.constraints": "fkeras.constraints",
+    "keras.datasets": "fkeras.datasets",
     "keras.initializers": "fkeras.initializers",
     "keras.layers": "fkeras.layers",
     "keras.losses": "fkeras.losses",
