@@ -392,3 +392,20 @@ def test_tracebacks_hide_fkeras_frames_unless_disabled():
         assert any(f.endswith("_training.py") for f in frames())
     finally:
         fkeras.utils.enable_traceback_filtering()
+
+
+def test_frozen_batch_normalization_runs_in_inference_mode():
+    model = Sequential([L.Dense(4, input_dim=3), L.BatchNormalization()])
+    model.compile("sgd", "mse")
+    bn = model.layers[1]
+    x = np.random.rand(16, 3).astype("float32") * 5
+    y = np.random.rand(16, 4).astype("float32")
+    bn.trainable = False
+    moving = [w.copy() for w in bn.get_weights()]
+    model.fit(x, y, epochs=2, verbose=0)
+    for a, b in zip(bn.get_weights(), moving):
+        np.testing.assert_array_equal(a, b)  # statistics untouched, gamma/beta frozen
+    bn.trainable = True
+    model.compile("sgd", "mse")
+    model.fit(x, y, epochs=1, verbose=0)
+    assert not np.allclose(bn.get_weights()[2], moving[2])  # moving mean updated again

@@ -225,6 +225,8 @@ class Model(Trainer, Layer):
             layer = node.layer
             kwargs = dict(node.kwargs)
             node_training = kwargs.pop("training", None)
+            if getattr(layer, "inference_when_frozen", False) and not layer.trainable:
+                node_training = False  # Keras 3: frozen BatchNormalization runs in inference mode
             has_mask = any(m is not None for m in jax.tree_util.tree_leaves(in_masks))
             if has_mask and "mask" not in kwargs and layer.accepts("mask"):
                 kwargs["mask"] = in_masks
