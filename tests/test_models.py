@@ -409,3 +409,21 @@ def test_frozen_batch_normalization_runs_in_inference_mode():
     model.compile("sgd", "mse")
     model.fit(x, y, epochs=1, verbose=0)
     assert not np.allclose(bn.get_weights()[2], moving[2])  # moving mean updated again
+
+
+def test_wrapped_layers_train_and_stateful_state_carries():
+    model = Sequential([L.Embedding(20, 4, input_length=6), L.Bidirectional(L.LSTM(3)), L.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy")
+    x = np.random.randint(20, size=(32, 6))
+    y = np.random.randint(2, size=(32, 1))
+    before = [w.copy() for w in model.get_weights()]
+    model.fit(x, y, epochs=2, verbose=0)
+    assert all(not np.allclose(a, b) for a, b in zip(before, model.get_weights()))
+
+    stateful = Sequential([L.LSTM(2, stateful=True, batch_input_shape=(4, 3, 1))])
+    xs = np.random.rand(4, 3, 1).astype("float32")
+    first = stateful.predict(xs, batch_size=4, verbose=0)
+    second = stateful.predict(xs, batch_size=4, verbose=0)
+    assert not np.allclose(first, second)  # the state carried over
+    stateful.reset_states()
+    np.testing.assert_allclose(stateful.predict(xs, batch_size=4, verbose=0), first, rtol=1e-6)

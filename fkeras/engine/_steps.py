@@ -146,10 +146,11 @@ def make_eval_step(model, spec):
 
 
 def make_predict_step(model):
-    """Jitted `predict(variables, xs) -> flat list of outputs`."""
+    """Jitted `predict(variables, xs) -> (flat list of outputs, new_state)`; the state changes
+    only for stateful layers (RNN states carried from batch to batch)."""
 
     def predict_step(variables, xs):
-        preds, _ = model.apply(variables, _model_inputs(model, xs), training=False)
-        return _flat_preds(model, preds)
+        preds, new_state = model.apply(variables, _model_inputs(model, xs), training=False)
+        return _flat_preds(model, preds), new_state
 
     return jax.jit(predict_step)

@@ -269,7 +269,7 @@ class Layer:
         variables = self._current_variables()
         rng = _random.next_key() if training else None
         outputs, new_state = self.apply(variables, inputs, training=training, rng=rng, **kwargs)
-        if training and new_state:
+        if new_state:  # layers return {} when nothing changed; stateful RNNs change at inference too
             self._assign_state(new_state)
         return outputs
 

@@ -356,7 +356,7 @@ class Model(Trainer, Layer):
         on = parent_trainable and self.trainable
         mask = {}
         for layer in self._weight_layers():
-            if isinstance(layer, Model):
+            if hasattr(layer, "trainable_mask"):  # models and wrappers nest variables trees
                 sub = layer.trainable_mask(on)
             else:
                 v = layer._current_variables() or {}
@@ -364,6 +364,12 @@ class Model(Trainer, Layer):
             if sub:
                 mask[layer.name] = sub
         return mask
+
+    def reset_states(self) -> None:
+        """Zero the carried states of every stateful layer (stateful RNNs), Keras's reset_states."""
+        for layer in self._weight_layers():
+            if hasattr(layer, "reset_states"):
+                layer.reset_states()
 
     def get_config(self) -> dict:
         from fkeras.models import _config_graph

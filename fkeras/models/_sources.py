@@ -130,7 +130,7 @@ class SourceLoops:
             xs = self._adapt_x(x, what=f"batch {i}: x")
             if hooks:
                 callbacks.on_predict_batch_begin(i)
-            out = fn(variables, tuple(xs))
+            out, _ = fn(variables, tuple(xs))
             outputs.append(out)
             if hooks:
                 callbacks.on_predict_batch_end(i, {"outputs": out})

@@ -552,16 +552,22 @@ class Trainer(SourceLoops):
         hooks = callbacks.needs_batch_hooks("predict")
         callbacks.on_predict_begin()
         variables = self._current_variables()
-        pieces = []
+        pieces, state_changed = [], False
         for step, start in enumerate(range(0, n, batch_size)):
             size = min(batch_size, n - start)
             if hooks:
                 callbacks.on_predict_batch_begin(step)
             batch = _pad([a[start:start + size] for a in xs], _bucket(size, batch_size))
-            outs = fn(variables, batch)
+            outs, new_state = fn(variables, batch)
+            if new_state:  # stateful layers carry their state to the next batch
+                variables = {"params": variables["params"], "state": _tree.merge(variables["state"], new_state)}
+                state_changed = True
             pieces.append((outs, size))
             if hooks:
                 callbacks.on_predict_batch_end(step, {"outputs": outs})
+        if state_changed:
+            self._assign_variables(variables)
+            _cell.write_version += 1
         host = jax.device_get([p for p, _ in pieces])
         flat = [
             np.concatenate([np.asarray(outs[i])[:size] for outs, (_, size) in zip(host, pieces)])
