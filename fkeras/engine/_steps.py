@@ -113,18 +113,34 @@ def gather(data, idx):
 
 
 def make_train_functions(model, spec, tx):
-    """Jitted train functions: `one(ts, data, idx)` (one batch) and `many(ts, data, idx2d)`."""
+    """Jitted train functions over device-resident `data`.
+
+    - `one(ts, data, idx)`: one batch (the rows `idx`).
+    - `many(ts, data, idx2d, tail)`: a `lax.scan` over the rows of `idx2d` (one batch each),
+      then, when `tail` is not None, the epoch's partial last batch, all in one dispatch; the
+      per-step logs come back stacked (one entry per batch, the tail's last).
+    - `step(ts, batch)`: one batch given as arrays (generators, train_on_batch).
+    """
     step = make_train_step(model, spec, tx)
 
-    def one(ts, data, idx):
-        return step(ts, gather(data, idx))
+    def fresh(ts, reset):
+        # starting an epoch: zero the metric accumulators inside the dispatch (no extra transfers)
+        return ts._replace(metrics=spec.init_metrics()) if reset else ts
 
-    def many(ts, data, idx2d):
-        return jax.lax.scan(lambda carry, row: step(carry, gather(data, row)), ts, idx2d)
+    def one(ts, data, idx, reset=False):
+        return step(fresh(ts, reset), gather(data, idx))
+
+    def many(ts, data, idx2d, tail=None, reset=False):
+        ts = fresh(ts, reset)
+        ts, logs = jax.lax.scan(lambda carry, row: step(carry, gather(data, row)), ts, idx2d)
+        if tail is not None:
+            ts, last = step(ts, gather(data, tail))
+            logs = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b[None]]), logs, last)
+        return ts, logs
 
     return (
-        jax.jit(one, donate_argnums=0),
-        jax.jit(many, donate_argnums=0),
+        jax.jit(one, donate_argnums=0, static_argnames="reset"),
+        jax.jit(many, donate_argnums=0, static_argnames="reset"),
         jax.jit(step, donate_argnums=0),
     )
 

@@ -423,22 +423,22 @@ class Trainer(SourceLoops):
         hooks = callbacks.needs_batch_hooks("train")
         rows = order[: full * batch_size].reshape(full, batch_size)
         ts = self._pull_train_state(spec)
-        ts = ts._replace(metrics=spec.init_metrics())
         step, stack = 0, None
+        tail = order[full * batch_size:] if steps > full else None
         while step < steps and not self.stop_training:
             if self._ts_version != _cell.write_version:  # a callback wrote weights
                 ts = self._pull_train_state(spec)
             ts = self._sync_optimizer(ts)
-            if step < full:
+            if step < full and spe > 1:
                 k = min(spe, full - step)
-                if spe == 1:
-                    ts, logs = one(ts, data, rows[step])
-                else:
-                    ts, logs = many(ts, data, rows[step:step + k])
-                stack = StackedLogs(logs, stacked=spe != 1)
+                # the partial last batch rides along with the last fused chunk (one dispatch)
+                with_tail = tail if step + k == full else None
+                ts, logs = many(ts, data, rows[step:step + k], with_tail, reset=step == 0)
+                k += 0 if with_tail is None else 1
+                stack = StackedLogs(logs, stacked=True)
             else:
+                ts, logs = one(ts, data, rows[step] if step < full else tail, reset=step == 0)
                 k = 1
-                ts, logs = one(ts, data, order[full * batch_size:])
                 stack = StackedLogs(logs, stacked=False)
             self._push_train_state(ts)
             if hooks:
