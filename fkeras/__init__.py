@@ -11,6 +11,7 @@ from fkeras import backend as backend
 from fkeras import callbacks as callbacks
 from fkeras import constraints as constraints
 from fkeras import datasets as datasets
+from fkeras import distribution as distribution
 from fkeras import initializers as initializers
 from fkeras import layers as layers
 from fkeras import losses as losses

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import optax
 
 from fkeras import _tree
+from fkeras.engine import _sharding
 
 
 class TrainState(NamedTuple):
@@ -112,7 +113,7 @@ def gather(data, idx):
     return jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), data)
 
 
-def make_train_functions(model, spec, tx):
+def make_train_functions(model, spec, tx, dist=None, state_shardings=None):
     """Jitted train functions over device-resident `data`.
 
     - `one(ts, data, idx)`: one batch (the rows `idx`).
@@ -127,21 +128,25 @@ def make_train_functions(model, spec, tx):
         # starting an epoch: zero the metric accumulators inside the dispatch (no extra transfers)
         return ts._replace(metrics=spec.init_metrics()) if reset else ts
 
+    def batch_of(data, idx):
+        # under a distribution, each device gathers and computes only its rows of the batch
+        return _sharding.constrain_batch(dist, gather(data, idx))
+
     def one(ts, data, idx, reset=False):
-        return step(fresh(ts, reset), gather(data, idx))
+        return step(fresh(ts, reset), batch_of(data, idx))
 
     def many(ts, data, idx2d, tail=None, reset=False):
         ts = fresh(ts, reset)
-        ts, logs = jax.lax.scan(lambda carry, row: step(carry, gather(data, row)), ts, idx2d)
+        ts, logs = jax.lax.scan(lambda carry, row: step(carry, batch_of(data, row)), ts, idx2d)
         if tail is not None:
-            ts, last = step(ts, gather(data, tail))
+            ts, last = step(ts, batch_of(data, tail))
             logs = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b[None]]), logs, last)
         return ts, logs
 
     return (
-        jax.jit(one, donate_argnums=0, static_argnames="reset"),
-        jax.jit(many, donate_argnums=0, static_argnames="reset"),
-        jax.jit(step, donate_argnums=0),
+        _sharding.jit_train(one, state_shardings, static_argnames="reset"),
+        _sharding.jit_train(many, state_shardings, static_argnames="reset"),
+        _sharding.jit_train(step, state_shardings),
     )
 
 

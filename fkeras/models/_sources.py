@@ -101,7 +101,7 @@ class SourceLoops:
     def _evaluate_source(self, source, steps, loading, callbacks=None) -> dict:
         steps = _gen.steps_for(source, steps, "steps")
         hooks = callbacks is not None and callbacks.needs_batch_hooks("test")
-        variables = self._current_variables()
+        variables = self._placed_variables()
         spec = metrics = None
         for i, batch in enumerate(_prefetcher(source, steps, loading)):
             x, y, sw = _gen.unpack_batch(batch, i)
@@ -122,7 +122,7 @@ class SourceLoops:
     def _predict_source(self, source, steps, loading, callbacks=None):
         steps = _gen.steps_for(source, steps, "steps")
         hooks = callbacks is not None and callbacks.needs_batch_hooks("predict")
-        variables = self._current_variables()
+        variables = self._placed_variables()
         fn = self._predict_fn()
         outputs = []
         for i, batch in enumerate(_prefetcher(source, steps, loading)):

@@ -13,7 +13,8 @@ import numpy as np
 from fkeras import _random, _tree
 from fkeras._traceback import filter_traceback
 from fkeras.callbacks import CallbackList
-from fkeras.engine import _data, _steps
+from fkeras.distribution import distribution
+from fkeras.engine import _data, _sharding, _steps
 from fkeras.engine import _generators as _gen
 from fkeras.engine._compile import CompileSpec
 from fkeras.engine._logs import StackedLogs, StepLogs
@@ -257,7 +258,7 @@ class Trainer(SourceLoops):
 
     def _train_key(self, spec):
         mask = _tree.flatten(self.trainable_mask())
-        return (id(spec), id(self.optimizer), tuple(sorted(p for p, on in mask.items() if on)))
+        return (id(spec), id(self.optimizer), tuple(sorted(p for p, on in mask.items() if on)), distribution())
 
     def _pull_train_state(self, spec) -> _steps.TrainState:
         """The TrainState to continue from: cached if nothing outside fit changed the weights."""
@@ -274,11 +275,14 @@ class Trainer(SourceLoops):
         else:
             opt_state = tx.init(params)
         rng = ts.rng if ts is not None else _random.next_key()
-        ts = _steps.unalias(
-            _steps.TrainState(params, frozen, variables["state"], opt_state, spec.init_metrics(), rng)
-        )
+        ts = _steps.TrainState(params, frozen, variables["state"], opt_state, spec.init_metrics(), rng)
+        ts = _steps.unalias(_sharding.place_train_state(distribution(), ts, _sharding.path_prefix(self)))
         self._ts, self._ts_key, self._ts_version = ts, key, _cell.write_version
         return ts
+
+    def _placed_variables(self):
+        """The current variables, laid out for the active distribution (as they are without one)."""
+        return _sharding.place_variables(distribution(), self._current_variables(), _sharding.path_prefix(self))
 
     def _push_train_state(self, ts) -> None:
         """Write the state back: variables into the cells, optimizer state into the optimizer."""
@@ -294,7 +298,13 @@ class Trainer(SourceLoops):
         key = ("train",) + self._train_key(spec)
         fns = self._fns.get(key)
         if fns is None:
-            fns = self._fns[key] = _steps.make_train_functions(self, spec, self.optimizer.transform())
+            dist = distribution()
+            shardings = None if dist is None else _sharding.train_state_shardings(
+                dist, self._pull_train_state(spec), _sharding.path_prefix(self)
+            )
+            fns = self._fns[key] = _steps.make_train_functions(
+                self, spec, self.optimizer.transform(), dist, shardings
+            )
         return fns
 
     def _resolve_steps_per_execution(self, steps: int) -> int:
@@ -392,7 +402,7 @@ class Trainer(SourceLoops):
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
             verbose=verbose, epochs=epochs, steps=steps,
         )
-        data = jax.device_put(_steps.Batch(tuple(xs), tuple(ys), tuple(sws)))
+        data = _sharding.place_data(distribution(), _steps.Batch(tuple(xs), tuple(ys), tuple(sws)), batch_size)
         self.stop_training = False
         callbacks.on_train_begin()
         epoch_logs: dict = {}
@@ -465,7 +475,7 @@ class Trainer(SourceLoops):
     def _evaluate_arrays(self, xs, ys, sws, batch_size, callbacks=None, steps=None) -> dict:
         spec = self._spec_for(ys)
         fn = self._eval_fn(spec)
-        variables = self._current_variables()
+        variables = self._placed_variables()
         metrics = spec.init_metrics()
         n = xs[0].shape[0]
         if steps is not None:
@@ -482,7 +492,7 @@ class Trainer(SourceLoops):
                 mask[:size] = 1.0
             if hooks:
                 callbacks.on_test_batch_begin(step)
-            metrics = fn(variables, metrics, batch, mask)
+            metrics = fn(variables, metrics, *_sharding.place_batch(distribution(), (batch, mask)))
             if hooks:
                 callbacks.on_test_batch_end(step, StepLogs(StackedLogs(spec.results(metrics), False), 0))
         return {k: float(v) for k, v in jax.device_get(spec.results(metrics)).items()}
@@ -551,14 +561,14 @@ class Trainer(SourceLoops):
         )
         hooks = callbacks.needs_batch_hooks("predict")
         callbacks.on_predict_begin()
-        variables = self._current_variables()
+        variables = self._placed_variables()
         pieces, state_changed = [], False
         for step, start in enumerate(range(0, n, batch_size)):
             size = min(batch_size, n - start)
             if hooks:
                 callbacks.on_predict_batch_begin(step)
             batch = _pad([a[start:start + size] for a in xs], _bucket(size, batch_size))
-            outs, new_state = fn(variables, batch)
+            outs, new_state = fn(variables, _sharding.place_batch(distribution(), batch))
             if new_state:  # stateful layers carry their state to the next batch
                 variables = {"params": variables["params"], "state": _tree.merge(variables["state"], new_state)}
                 state_changed = True
@@ -588,7 +598,7 @@ class Trainer(SourceLoops):
         ts = self._sync_optimizer(self._pull_train_state(spec))
         if reset_metrics:
             ts = ts._replace(metrics=spec.init_metrics())
-        ts, logs = step(ts, _steps.Batch(tuple(xs), tuple(ys), tuple(sws)))
+        ts, logs = step(ts, _sharding.place_batch(distribution(), _steps.Batch(tuple(xs), tuple(ys), tuple(sws))))
         self._push_train_state(ts)
         logs = {k: float(v) for k, v in jax.device_get(logs).items()}
         return _as_returned(logs, spec.names, return_dict)
