@@ -19,6 +19,7 @@ from fkeras import metrics as metrics
 from fkeras import models as models
 from fkeras import optimizers as optimizers
 from fkeras import regularizers as regularizers
+from fkeras import saving as saving
 from fkeras import utils as utils
 from fkeras.layers import Input as Input
 from fkeras.layers import Layer as Layer

@@ -25,6 +25,7 @@ ALIASES = {
     "keras.models": "fkeras.models",
     "keras.optimizers": "fkeras.optimizers",
     "keras.regularizers": "fkeras.regularizers",
+    "keras.saving": "fkeras.saving",
     "keras.utils": "fkeras.utils",
     "keras.utils.np_utils": "fkeras.utils",
 }

@@ -73,6 +73,7 @@ class Trainer(SourceLoops):
         self._ts = None
         self._ts_key = None
         self._ts_version = -1
+        self._restored_state = None
         self._steps_per_execution = "auto"
 
     # ---- compile --------------------------------------------------------------------------
@@ -142,6 +143,7 @@ class Trainer(SourceLoops):
         self._specs = {}
         self._fns = {}
         self._ts = None
+        self._restored_state = None
         self.run_eagerly = bool(run_eagerly)
         self._steps_per_execution = steps_per_execution
         self.compiled = True
@@ -270,15 +272,29 @@ class Trainer(SourceLoops):
         trainable = set(p for p, on in _tree.flatten(self.trainable_mask()).items() if on)
         params, frozen = _tree.partition(variables["params"], lambda p: p in trainable)
         tx = self.optimizer.transform()
+        restored, self._restored_state = self._restored_state, None
         if ts is not None and self._ts_key == key:
             opt_state = ts.opt_state
+        elif restored is not None and _same_structure(restored[0], tx.init(params)):
+            opt_state = restored[0]  # continue from a loaded optimizer state
         else:
             opt_state = tx.init(params)
-        rng = ts.rng if ts is not None else _random.next_key()
+        if ts is not None:
+            rng = ts.rng
+        elif restored is not None and restored[1] is not None:
+            rng = restored[1]
+        else:
+            rng = _random.next_key()
         ts = _steps.TrainState(params, frozen, variables["state"], opt_state, spec.init_metrics(), rng)
         ts = _steps.unalias(_sharding.place_train_state(distribution(), ts, _sharding.path_prefix(self)))
         self._ts, self._ts_key, self._ts_version = ts, key, _cell.write_version
         return ts
+
+    def _restore_train_state(self, opt_state, rng=None) -> None:
+        """Continue the next fit/train_on_batch from a loaded optimizer state and dropout key."""
+        self._restored_state = (opt_state, rng)
+        self._ts = None
+        self.optimizer.attach_state(opt_state)
 
     def _placed_variables(self):
         """The current variables, laid out for the active distribution (as they are without one)."""
@@ -616,6 +632,35 @@ class Trainer(SourceLoops):
         """Model outputs for one batch `x`."""
         return self.predict(x, batch_size=max(1, len(self._adapt_x(x)[0])), verbose=0)
 
+    # ---- saving ---------------------------------------------------------------------------
+
+    def save(self, filepath, overwrite=True, include_optimizer=True, **kwargs) -> None:
+        """Save the whole model: `.keras` (Keras 3's zip) or `.h5` (Keras 2's HDF5)."""
+        from fkeras import saving
+
+        if kwargs.pop("save_format", None) not in (None, "keras", "h5", "tf"):
+            raise ValueError("`save_format` must be 'keras' or 'h5'; the file extension decides.")
+        if kwargs:
+            raise TypeError(f"save() got unexpected keyword argument(s): {sorted(kwargs)}")
+        saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True, **kwargs) -> None:
+        """Save the weights: `.weights.h5` (Keras 3) or `.h5` (Keras 2's layout)."""
+        from fkeras import saving
+
+        kwargs.pop("save_format", None)
+        if kwargs:
+            raise TypeError(f"save_weights() got unexpected keyword argument(s): {sorted(kwargs)}")
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, by_name=False, **kwargs) -> None:
+        """Load weights saved by `save_weights` or `save` (fkeras, Keras 3 or Keras 2 files)."""
+        from fkeras import saving
+
+        if kwargs:
+            raise TypeError(f"load_weights() got unexpected keyword argument(s): {sorted(kwargs)}")
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
+
     def reset_metrics(self) -> None:
         """Reset the accumulated metric values (as `train_on_batch(reset_metrics=True)` does)."""
         if self._ts is None:
@@ -631,6 +676,13 @@ class Trainer(SourceLoops):
         from fkeras.utils._summary import print_summary
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn, **kwargs)
+
+
+def _same_structure(a, b) -> bool:
+    la, lb = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
+    return jax.tree_util.tree_structure(a) == jax.tree_util.tree_structure(b) and all(
+        np.shape(x) == np.shape(y) for x, y in zip(la, lb)
+    )
 
 
 def _fill_none(ys, preds):
