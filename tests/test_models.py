@@ -427,3 +427,40 @@ def test_wrapped_layers_train_and_stateful_state_carries():
     assert not np.allclose(first, second)  # the state carried over
     stateful.reset_states()
     np.testing.assert_allclose(stateful.predict(xs, batch_size=4, verbose=0), first, rtol=1e-6)
+
+
+def test_symbolic_tensors_in_call_keywords_are_graph_inputs():
+    x = L.Input(shape=(5, 3))
+    m = L.Input(shape=(5,), dtype="bool")
+    h0 = L.Input(shape=(4,))
+    c0 = L.Input(shape=(4,))
+    out = L.LSTM(4)(x, mask=m, initial_state=[h0, c0])
+    model = Model([x, m, h0, c0], out)
+    xs = np.random.rand(2, 5, 3).astype("float32")
+    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
+    h = np.random.rand(2, 4).astype("float32")
+    c = np.random.rand(2, 4).astype("float32")
+    got = model.predict([xs, mask, h, c], verbose=0)
+    lstm = model.layers[-1]
+    want = lstm(xs[:1, :3], initial_state=[h[:1], c[:1]])  # the masked steps are skipped
+    np.testing.assert_allclose(got[:1], want, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(got[1], lstm(xs[1:2, :3], initial_state=[h[1:], c[1:]])[0])
+
+
+def test_operators_on_symbolic_tensors_build_nodes():
+    x = L.Input(shape=(3,))
+    y = L.Dense(3)(x)
+    z = (x + y) * 2.0 - x[:, :1] / 4.0
+    w = -abs(z) + 1.0
+    model = Model(x, [z, w])
+    xs = np.random.rand(5, 3).astype("float32")
+    dense = model.get_layer(model.layers[1].name)
+    yv = dense(xs)
+    want = (xs + yv) * 2.0 - xs[:, :1] / 4.0
+    got_z, got_w = model.predict(xs, verbose=0)
+    np.testing.assert_allclose(got_z, want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got_w, -np.abs(want) + 1.0, rtol=1e-5, atol=1e-6)
+    assert z.shape == (None, 3) and (x == x) is True and (x == y) is False
+    clone = fkeras.models.model_from_json(model.to_json())
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(clone.predict(xs, verbose=0)[0], got_z, rtol=1e-6)

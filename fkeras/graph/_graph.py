@@ -119,17 +119,23 @@ def map_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> GraphMap
 
 
 def run(graph: GraphMap, call_layer, input_values: list, input_masks=None):
-    """Execute the graph: `call_layer(node, args, masks) -> (outputs, output_masks)` per node.
+    """Execute the graph: `call_layer(node, args, kwargs, masks) -> (outputs, output_masks)`.
 
-    `masks` has the structure of `args` (None where a tensor has no mask). Returns the flat
-    lists of output values and output masks.
+    `args` and `kwargs` are the node's call arguments with symbolic tensors replaced by values
+    (a call keyword may hold a tensor, e.g. `initial_state=` or `mask=`); `masks` has the
+    structure of `args` (None where a tensor has no mask). Returns the flat lists of output
+    values and output masks.
     """
     values = {id(t): v for t, v in zip(graph.inputs, input_values)}
     masks = {id(t): m for t, m in zip(graph.inputs, input_masks or [None] * len(graph.inputs))}
     for node in graph.nodes:
-        args = jax.tree_util.tree_map(lambda t: values[id(t)], node.args, is_leaf=_is_kt)
+        value_of = lambda t: values[id(t)] if isinstance(t, KerasTensor) else t  # noqa: E731
+        args = jax.tree_util.tree_map(value_of, node.args, is_leaf=_is_kt)
+        kwargs = {k: jax.tree_util.tree_map(value_of, v, is_leaf=_is_kt) for k, v in node.kwargs.items()}
         in_masks = jax.tree_util.tree_map(lambda t: _Box(masks.get(id(t))), node.args, is_leaf=_is_kt)
-        outs, out_masks = call_layer(node, args, jax.tree_util.tree_map(lambda b: b.value, in_masks, is_leaf=_is_box))
+        outs, out_masks = call_layer(
+            node, args, kwargs, jax.tree_util.tree_map(lambda b: b.value, in_masks, is_leaf=_is_box)
+        )
         flat = jax.tree_util.tree_leaves(outs)
         flat_masks = _flat_masks(out_masks, len(flat))
         for t, v, m in zip(node.outputs, flat, flat_masks):

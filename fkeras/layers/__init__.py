@@ -123,3 +123,4 @@ from fkeras.layers._conv_lstm import ConvLSTM3D as ConvLSTM3D
 from fkeras.layers._wrappers import Wrapper as Wrapper
 from fkeras.layers._wrappers import TimeDistributed as TimeDistributed
 from fkeras.layers._wrappers import Bidirectional as Bidirectional
+from fkeras.layers._ops import TensorOperation as TensorOperation

@@ -231,7 +231,7 @@ class Layer:
             )
         self._check_call_kwargs(kwargs)
         leaves = _tree_leaves(inputs)
-        if any(isinstance(x, _tensor.KerasTensor) for x in leaves):
+        if any(isinstance(x, _tensor.KerasTensor) for x in leaves + _tree_leaves(kwargs)):
             return self._call_symbolic(inputs, kwargs)
         return self._call_eager(inputs, kwargs)
 
@@ -255,11 +255,15 @@ class Layer:
                     f"Received a {type(x).__name__} beside symbolic tensors."
                 )
         spec = _tree_map(lambda t: t.spec, inputs)
+        # a call keyword may hold symbolic tensors too (initial_state=, mask=): they are graph
+        # inputs of the node, substituted with values when the model runs
+        kw_tensors = [t for t in _tree_leaves(kwargs) if isinstance(t, _tensor.KerasTensor)]
+        kw_specs = {k: _tree_map(lambda t: t.spec if isinstance(t, _tensor.KerasTensor) else t, v) for k, v in kwargs.items()}
         self._ensure_built(spec)
-        out_spec = self.compute_output_spec(spec, **kwargs)
+        out_spec = self.compute_output_spec(spec, **{k: v for k, v in kw_specs.items() if k != "mask"})
         flat_specs, treedef = jax.tree_util.tree_flatten(out_spec)
         names = [self.name] * len(flat_specs)
-        node = _tensor.add_node(self, inputs, dict(kwargs), leaves, flat_specs, names)
+        node = _tensor.add_node(self, inputs, dict(kwargs), leaves + kw_tensors, flat_specs, names)
         return jax.tree_util.tree_unflatten(treedef, node.outputs)
 
     def _call_eager(self, inputs, kwargs):

@@ -221,9 +221,9 @@ class Model(Trainer, Layer):
         new_state = dict(variables.get("state", {}))
         positions = {id(node): i for i, node in enumerate(self._graph.nodes)}
 
-        def call_layer(node, args, in_masks):
+        def call_layer(node, args, kwargs, in_masks):
             layer = node.layer
-            kwargs = dict(node.kwargs)
+            kwargs = dict(kwargs)
             node_training = kwargs.pop("training", None)
             if getattr(layer, "inference_when_frozen", False) and not layer.trainable:
                 node_training = False  # Keras 3: frozen BatchNormalization runs in inference mode
@@ -249,9 +249,9 @@ class Model(Trainer, Layer):
         return self._unflatten_outputs(flat), self._unflatten_outputs(masks), new_state
 
     def compute_output_spec(self, input_spec, **kwargs):
-        def call_spec(node, args, in_masks):
+        def call_spec(node, args, kwargs, in_masks):
             del in_masks
-            node_kwargs = {k: v for k, v in node.kwargs.items() if k not in ("training", "mask")}
+            node_kwargs = {k: v for k, v in kwargs.items() if k not in ("training", "mask")}
             return node.layer.compute_output_spec(args, **node_kwargs), None
 
         flat, _ = _graph.run(self._graph, call_spec, self._flatten_inputs(input_spec))
