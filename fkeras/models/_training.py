@@ -571,6 +571,8 @@ class Trainer(SourceLoops):
         if steps is not None:
             n = min(n, _gen.steps_for(None, steps, "steps") * batch_size)
         fn = self._predict_fn()
+        if callbacks is None and verbose == 0 and n <= batch_size and distribution() is None:
+            return self._predict_one_batch(fn, xs, n, batch_size)
         callbacks = CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
             steps=math.ceil(n / batch_size),
@@ -601,6 +603,15 @@ class Trainer(SourceLoops):
         ]
         callbacks.on_predict_end()
         return self._unflatten_outputs(flat)
+
+    def _predict_one_batch(self, fn, xs, n, batch_size):
+        """predict's fast path: one padded batch, no callbacks, no progress bar."""
+        outs, new_state = fn(self._current_variables(), _pad(xs, _bucket(n, batch_size)))
+        if new_state:
+            current = self._current_variables()
+            self._assign_variables({"params": current["params"], "state": _tree.merge(current["state"], new_state)})
+            _cell.write_version += 1
+        return self._unflatten_outputs([np.asarray(o)[:n] for o in outs])
 
     # ---- single batches -------------------------------------------------------------------
 
