@@ -622,7 +622,10 @@ def test_keras3_only_keys_are_dropped_only_when_inert():
     }
     assert _serialization.deserialize(config).units == 2
     config["config"]["activity_regularizer"] = {"class_name": "L2", "config": {"l2": 0.1}}
-    with pytest.raises(TypeError, match="activity_regularizer"):
+    layer = _serialization.deserialize(config)  # activity regularizers are supported
+    assert layer.activity_regularizer is not None and layer.activity_regularizer.l2 == pytest.approx(0.1)
+    config["config"]["quantization_config"] = {"mode": "int8"}
+    with pytest.raises(TypeError, match="quantization_config"):
         _serialization.deserialize(config)
 
 

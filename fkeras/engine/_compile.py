@@ -90,9 +90,7 @@ class CompileSpec:
                         ident, y_shapes[i], pred_shapes[i], loss=loss_ids[i]
                     )
                     self.metrics.append((i, metric, weighted))
-        self.metric_names = [
-            f"{output_names[i]}_{m.name}" if self.multi else m.name for i, m, _ in self.metrics
-        ]
+        self.metric_names = self._unique_metric_names(output_names)
         # Padding a last partial batch and masking it is exact for built-in losses and metrics
         # (per-sample values); a user function may reduce over the batch itself, so then the
         # engine runs the partial batch at its real size instead.
@@ -100,11 +98,24 @@ class CompileSpec:
             _is_user_fn(getattr(obj, "fn", None) or getattr(obj, "_fn", None))
             for obj in [lo for lo in self.losses if lo is not None] + [m for _, m, _ in self.metrics]
         )
-        names = ["loss"] + self.loss_names + self.metric_names
-        if len(set(names)) != len(names):
-            dup = sorted({x for x in names if names.count(x) > 1})
-            raise ValueError(f"compile: metric names must be unique. Duplicated: {dup}")
-        self.names = names
+        self.names = ["loss"] + self.loss_names + self.metric_names
+
+    def _unique_metric_names(self, output_names) -> list[str]:
+        """Keras's log names: `<output>_<metric>` for several outputs; a weighted metric whose name
+        is taken becomes `weighted_<metric>`; later clashes get `_1`, `_2`, ..."""
+        taken = {"loss", *self.loss_names}
+        names = []
+        for i, metric, weighted in self.metrics:
+            prefix = f"{output_names[i]}_" if self.multi else ""
+            name = prefix + metric.name
+            if name in taken and weighted:
+                name = prefix + "weighted_" + metric.name
+            base, k = name, 1
+            while name in taken:
+                name, k = f"{base}_{k}", k + 1
+            taken.add(name)
+            names.append(name)
+        return names
 
     @staticmethod
     def _get_loss(ident, y_shape, pred_shape):

@@ -69,10 +69,12 @@ def make_train_step(model, spec, tx):
 
     def loss_fn(params, ts: TrainState, batch: Batch, rng):
         variables = {"params": _tree.merge(params, ts.frozen), "state": ts.state}
-        preds, new_state = model.apply(variables, _model_inputs(model, batch.xs), training=True, rng=rng)
+        preds, _, new_state, activity = model.apply_with_losses(
+            variables, _model_inputs(model, batch.xs), training=True, rng=rng
+        )
         preds = _flat_preds(model, preds)
         total, per_output = spec.total_loss(batch.ys, preds, batch.sws)
-        total = total + model.penalty(variables["params"])
+        total = total + model.penalty(variables["params"]) + activity
         return total, (preds, new_state, per_output)
 
     constrained = _has_constraints(model)
@@ -154,10 +156,10 @@ def make_eval_step(model, spec):
     """Jitted `eval(variables, metrics, batch, mask) -> metrics` on a padded batch."""
 
     def eval_step(variables, metrics, batch: Batch, mask):
-        preds, _ = model.apply(variables, _model_inputs(model, batch.xs), training=False)
+        preds, _, _, activity = model.apply_with_losses(variables, _model_inputs(model, batch.xs), training=False)
         preds = _flat_preds(model, preds)
         total, per_output = spec.total_loss(batch.ys, preds, batch.sws, mask=mask)
-        total = total + model.penalty(variables["params"])
+        total = total + model.penalty(variables["params"]) + activity
         return spec.update_metrics(
             metrics, total, per_output, batch.ys, preds, batch.sws, mask=mask,
             batch_size=batch.xs[0].shape[0],

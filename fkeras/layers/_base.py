@@ -125,6 +125,7 @@ class Layer:
         batch_input_shape=None,
         batch_shape=None,
         weights=None,
+        activity_regularizer=None,
         **kwargs,
     ):
         if kwargs:
@@ -144,6 +145,11 @@ class Layer:
         self.batch_input_shape = _first_input_shape(
             input_shape, input_dim, batch_size, batch_input_shape
         )
+        if activity_regularizer is not None:
+            from fkeras import regularizers
+
+            activity_regularizer = regularizers.get(activity_regularizer)
+        self.activity_regularizer = activity_regularizer
         state = _cell.cell(self)
         state.trainable = bool(trainable)
         if weights is not None:
@@ -206,6 +212,21 @@ class Layer:
     def accepts(self, keyword: str) -> bool:
         """Whether `apply` takes the keyword argument `keyword` (e.g. 'mask')."""
         return _accepts(type(self), keyword)
+
+    def activity_penalty(self, outputs):
+        """The activity-regularization loss of this layer's `outputs`, or None if it has none.
+
+        Keras's rule: `activity_regularizer(output)`, divided by the batch size, summed over outputs.
+        """
+        if self.activity_regularizer is None:
+            return None
+        total = 0.0
+        for out in jax.tree_util.tree_leaves(outputs):
+            loss = self.activity_regularizer(out)
+            if jnp.ndim(out) > 0 and out.shape[0]:
+                loss = loss / out.shape[0]
+            total = total + loss
+        return total
 
     def penalty(self, params: Params):
         """The weight-regularization loss of this layer's `params` (default: 0)."""
@@ -463,6 +484,10 @@ class Layer:
 
     def get_config(self) -> dict:
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self.activity_regularizer is not None:
+            from fkeras import regularizers
+
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         if self.batch_input_shape is not None:
             config["batch_input_shape"] = self.batch_input_shape
         return config

@@ -35,6 +35,38 @@ def _check_rank(layer: Layer, spec: TensorSpec, min_rank: int, what: str = "inpu
         )
 
 
+def standardize_noise_shape(owner: str, noise_shape):
+    """A dropout `noise_shape`: None, or a tuple of positive ints and None (one per input axis)."""
+    if noise_shape is None:
+        return None
+    bad = not isinstance(noise_shape, (tuple, list)) or any(
+        not (d is None or (isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0))
+        for d in noise_shape
+    )
+    if bad:
+        raise ValueError(
+            f"{owner}: `noise_shape` must be a tuple of positive integers or None, one per input "
+            f"axis. Received: noise_shape={noise_shape!r}"
+        )
+    return tuple(None if d is None else int(d) for d in noise_shape)
+
+
+def check_noise_shape(layer: Layer, spec: TensorSpec) -> None:
+    """The mask shape must broadcast over the input: one entry per axis, each 1 or the axis size."""
+    noise_shape = layer.noise_shape
+    if noise_shape is None:
+        return
+    fits = len(noise_shape) == spec.ndim and all(
+        n is None or n == 1 or d is None or n == d for n, d in zip(noise_shape, spec.shape)
+    )
+    if not fits:
+        raise ValueError(
+            f"Layer {layer.name!r} ({type(layer).__name__}): `noise_shape` must have one entry "
+            "per input axis, each None, 1 or that axis's size. "
+            f"Received: noise_shape={noise_shape}, input shape={spec.shape}"
+        )
+
+
 class Dense(Layer):
     """Densely-connected layer: `outputs = activation(inputs @ kernel + bias)`.
 
@@ -203,13 +235,15 @@ class Dropout(Layer):
                 "Invalid value received for argument `rate`. Expected a float value between 0 "
                 f"and 1. Received: rate={rate!r}"
             )
+        noise_shape = standardize_noise_shape("Dropout", noise_shape)
         super().__init__(**kwargs)
         self.rate = float(rate)
-        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.noise_shape = noise_shape
         self.seed = seed
 
     def compute_output_spec(self, input_spec, **kwargs):
         _check_rank(self, input_spec, 0)
+        check_noise_shape(self, input_spec)
         return TensorSpec(input_spec.shape, input_spec.dtype)
 
     def apply(self, variables, inputs, *, training=False, rng=None):
@@ -220,6 +254,7 @@ class Dropout(Layer):
             raise ValueError(MSG_DROPOUT_NEEDS_RNG.format(name=self.name))
         if self.rate == 1:
             return jnp.zeros_like(inputs), {}
+        check_noise_shape(self, TensorSpec(jnp.shape(inputs)))
         shape = inputs.shape
         if self.noise_shape is not None:
             shape = tuple(s if n is None else n for s, n in zip(inputs.shape, self.noise_shape))

@@ -29,7 +29,7 @@ import numpy as np
 
 from fkeras import _config
 from fkeras.layers._base import Layer
-from fkeras.layers._core import _check_rank
+from fkeras.layers._core import _check_rank, check_noise_shape, standardize_noise_shape
 from fkeras.layers._pooling import _as_spec, _check_ndim, _spatial_axes
 from fkeras.layers._spec import TensorSpec
 
@@ -677,8 +677,7 @@ class AlphaDropout(_Noise):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         rate = _check_rate("AlphaDropout", rate, upper="[0, 1)")
-        if noise_shape is not None:
-            noise_shape = tuple(noise_shape)
+        noise_shape = standardize_noise_shape("AlphaDropout", noise_shape)
         super().__init__(**kwargs)
         self.rate = rate
         self.noise_shape = noise_shape
@@ -686,11 +685,7 @@ class AlphaDropout(_Noise):
 
     def compute_output_spec(self, input_spec, **kwargs):
         spec = super().compute_output_spec(input_spec, **kwargs)
-        if self.noise_shape is not None and len(self.noise_shape) != spec.ndim:
-            raise ValueError(
-                f"Layer {self.name!r} (AlphaDropout): `noise_shape` must have one entry per "
-                f"input axis. Received: noise_shape={self.noise_shape}, input shape={spec.shape}"
-            )
+        check_noise_shape(self, spec)
         return spec
 
     def _noisy(self, x, rng):

@@ -85,6 +85,16 @@ def check_units(value, name: str = "units") -> int:
     return int(value)
 
 
+def check_implementation(value) -> int:
+    """Keras's `implementation` mode of the LSTM/GRU cells: 1 or 2 (Keras 2 also took 0)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value not in (0, 1, 2):
+        raise ValueError(
+            f"Invalid value for argument `implementation`: expected 1 or 2. "
+            f"Received: implementation={value!r}"
+        )
+    return int(value)
+
+
 def check_rate(value, name: str) -> float:
     if (
         isinstance(value, bool)
@@ -259,7 +269,7 @@ class _GatedCell(RNNCell):
         self.recurrent_dropout = recurrent_dropout
         self.seed = seed
         # Keras switches to per-gate matmuls (and per-gate dropout masks) with recurrent dropout.
-        self.implementation = 1 if recurrent_dropout else int(implementation)
+        self.implementation = 1 if recurrent_dropout else check_implementation(implementation)
         self.state_size = units
         self.output_size = units
 

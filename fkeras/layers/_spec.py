@@ -4,6 +4,7 @@ import dataclasses
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -60,21 +61,36 @@ def standardize_shape(shape, what: str = "shape") -> tuple:
 
 
 def standardize_dtype(dtype: Any) -> str:
-    """A canonical dtype name ('float32', 'int32', ...) for strings, numpy and jax dtypes."""
+    """A canonical dtype name ('float32', 'int32', ...) for strings, numpy and jax dtypes.
+
+    Raises a TypeError naming `dtype` for anything that is not a numeric dtype (an array, a
+    list, `object`, a string dtype), so the mistake surfaces where the dtype was given.
+    """
     if dtype is None:
         from fkeras import _config
 
         return _config.floatx()
     if isinstance(dtype, dict) and "config" in dtype:  # Keras 3 DTypePolicy config
         dtype = dtype["config"].get("name", "float32")
-    if hasattr(dtype, "name") and not isinstance(dtype, (str, np.dtype)):
+    if hasattr(dtype, "name") and not isinstance(dtype, (str, np.dtype, type)):
         dtype = getattr(dtype, "variable_dtype", None) or dtype.name  # a policy object
-    if dtype in ("mixed_float16", "mixed_bfloat16"):
+    if isinstance(dtype, str) and dtype in ("mixed_float16", "mixed_bfloat16"):
         dtype = "float32"
+    if isinstance(dtype, str) and dtype == "bfloat16":
+        return "bfloat16"
+    # only names, numpy dtypes and scalar types: np.dtype() also reads lists and tuples as
+    # structured dtypes, and arrays compare elementwise
+    if not isinstance(dtype, (str, np.dtype, type)):
+        raise TypeError(f"Invalid dtype: expected a dtype name such as 'float32'. Received: dtype={dtype!r}")
     try:
-        return np.dtype(dtype).name if dtype != "bfloat16" else "bfloat16"
-    except TypeError:
+        resolved = np.dtype(dtype)
+    except (TypeError, ValueError):
         raise TypeError(f"Invalid dtype. Received: dtype={dtype!r}") from None
+    if not (resolved.kind in "biufc" or jnp.issubdtype(resolved, jnp.number)):  # bfloat16, float8
+        raise TypeError(
+            f"Invalid dtype: expected a numeric or boolean dtype. Received: dtype={dtype!r}"
+        )
+    return resolved.name
 
 
 def spec_of(x) -> TensorSpec:

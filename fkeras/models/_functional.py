@@ -217,6 +217,18 @@ class Model(Trainer, Layer):
 
     def apply_with_masks(self, variables, inputs, *, training=False, rng=None, mask=None):
         """Like `apply`, also returning the outputs' masks (Keras's `_keras_mask`), or None."""
+        outputs, masks, new_state, _ = self.apply_with_losses(
+            variables, inputs, training=training, rng=rng, mask=mask
+        )
+        return outputs, masks, new_state
+
+    def apply_with_losses(self, variables, inputs, *, training=False, rng=None, mask=None):
+        """Run the graph; returns `(outputs, output_masks, new_state, activity_loss)`.
+
+        `activity_loss` sums the activity regularizers of the layers (and nested models) on the
+        outputs of this call: Keras's `model.losses` for the pass, added to the training loss.
+        """
+        activity = [0.0]
         params = variables.get("params", {})
         new_state = dict(variables.get("state", {}))
         positions = {id(node): i for i, node in enumerate(self._graph.nodes)}
@@ -232,13 +244,17 @@ class Model(Trainer, Layer):
                 kwargs["mask"] = in_masks
             node_rng = None if rng is None else jax.random.fold_in(rng, positions[id(node)])
             layer_vars = {"params": params.get(layer.name, {}), "state": new_state.get(layer.name, {})}
-            out, s = layer.apply(
-                layer_vars,
-                args,
-                training=training if node_training is None else node_training,
-                rng=node_rng,
-                **kwargs,
-            )
+            layer_training = training if node_training is None else node_training
+            if isinstance(layer, Model):
+                out, _, s, inner = layer.apply_with_losses(
+                    layer_vars, args, training=layer_training, rng=node_rng, **kwargs
+                )
+                activity[0] = activity[0] + inner
+            else:
+                out, s = layer.apply(layer_vars, args, training=layer_training, rng=node_rng, **kwargs)
+                penalty = layer.activity_penalty(out)
+                if penalty is not None:
+                    activity[0] = activity[0] + penalty
             if s:
                 new_state[layer.name] = s
             out_masks = layer.compute_mask(args, in_masks if has_mask else None)
@@ -246,7 +262,7 @@ class Model(Trainer, Layer):
 
         input_masks = None if mask is None else self._flatten_inputs(mask)
         flat, masks = _graph.run(self._graph, call_layer, self._flatten_inputs(inputs), input_masks)
-        return self._unflatten_outputs(flat), self._unflatten_outputs(masks), new_state
+        return self._unflatten_outputs(flat), self._unflatten_outputs(masks), new_state, activity[0]
 
     def compute_output_spec(self, input_spec, **kwargs):
         def call_spec(node, args, kwargs, in_masks):

@@ -290,6 +290,13 @@ class Trainer(SourceLoops):
         self._ts, self._ts_key, self._ts_version = ts, key, _cell.write_version
         return ts
 
+    def _has_activity_losses(self) -> bool:
+        """Activity regularizers see the whole (padded) batch, so evaluate must not pad then."""
+        return any(
+            getattr(layer, "activity_regularizer", None) is not None or type(layer).__name__ == "ActivityRegularization"
+            for layer in _steps._all_layers(self)
+        )
+
     def _restore_train_state(self, opt_state, rng=None) -> None:
         """Continue the next fit/train_on_batch from a loaded optimizer state and dropout key."""
         self._restored_state = (opt_state, rng)
@@ -499,11 +506,11 @@ class Trainer(SourceLoops):
         hooks = callbacks is not None and callbacks.needs_batch_hooks("test")
         for step, start in enumerate(range(0, n, batch_size)):
             size = min(batch_size, n - start)
-            padded = _bucket(size, batch_size) if spec.maskable else size
+            padded = _bucket(size, batch_size) if spec.maskable and not self._has_activity_losses() else size
             cut = lambda arrays: [None if a is None else a[start:start + size] for a in arrays]  # noqa: E731
             batch = _steps.Batch(_pad(cut(xs), padded), _pad(cut(ys), padded), _pad(cut(sws), padded))
             mask = None
-            if spec.maskable:
+            if padded != size or (spec.maskable and not self._has_activity_losses()):
                 mask = np.zeros((padded,), np.float32)
                 mask[:size] = 1.0
             if hooks:

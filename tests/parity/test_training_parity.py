@@ -102,3 +102,54 @@ def test_predictions_equal_after_set_weights():
     xs = [rng.rand(7, 5).astype("float32"), rng.rand(7, 3).astype("float32")]
     for ours, theirs in zip(fm.predict(xs, verbose=0), km.predict(xs, verbose=0)):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def _weighted_mlp(lib, activity=False):
+    L = lib.layers
+    return lib.Sequential([
+        L.Input(shape=(D,)),
+        L.Dense(16, activation="relu", activity_regularizer="l2" if activity else None,
+                kernel_regularizer="l2" if activity else None),
+        L.Dense(3, activation="softmax"),
+    ])
+
+
+@pytest.mark.parametrize("case", ["sample_weight", "class_weight", "regularizers"])
+def test_weights_and_regularizers_match_keras(case):
+    x, y = _data(3)
+    km, fm = _weighted_mlp(keras, case == "regularizers"), _weighted_mlp(fkeras, case == "regularizers")
+    fm.set_weights(km.get_weights())
+    for model, lib in ((km, keras), (fm, fkeras)):
+        model.compile(optimizer=lib.optimizers.Adam(learning_rate=0.01), loss="categorical_crossentropy",
+                      metrics=["accuracy"], weighted_metrics=["accuracy"] if case != "regularizers" else None)
+    kwargs = {}
+    if case == "sample_weight":
+        kwargs["sample_weight"] = np.random.RandomState(4).rand(N).astype("float32")
+    if case == "class_weight":
+        kwargs["class_weight"] = {0: 0.5, 1: 2.0, 2: 1.0}
+    kh = km.fit(x, y, batch_size=32, epochs=3, shuffle=False, verbose=0, **kwargs)
+    fh = fm.fit(x, y, batch_size=32, epochs=3, shuffle=False, verbose=0, **kwargs)
+    keys = ["loss", "accuracy"] + (["weighted_accuracy"] if case != "regularizers" else [])
+    _assert_history_close(fh.history, kh.history, [k for k in keys if k in kh.history])
+    for a, b in zip(fm.get_weights(), km.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    if case == "regularizers":
+        np.testing.assert_allclose(fm.evaluate(x, y, verbose=0), km.evaluate(x, y, verbose=0), rtol=1e-4)
+
+
+def test_temporal_sample_weights_match_keras():
+    rng = np.random.RandomState(5)
+    x = rng.rand(40, 6, 4).astype("float32")
+    y = rng.rand(40, 6, 2).astype("float32")
+    sw = rng.rand(40, 6).astype("float32")
+
+    def build(lib):
+        return lib.Sequential([lib.layers.Input(shape=(6, 4)), lib.layers.Dense(5, activation="tanh"), lib.layers.Dense(2)])
+
+    km, fm = build(keras), build(fkeras)
+    fm.set_weights(km.get_weights())
+    km.compile(optimizer="rmsprop", loss="mse")
+    fm.compile(optimizer="rmsprop", loss="mse", sample_weight_mode="temporal")
+    kh = km.fit(x, y, sample_weight=sw, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    fh = fm.fit(x, y, sample_weight=sw, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    _assert_history_close(fh.history, kh.history, ["loss"])
