@@ -224,9 +224,7 @@ def test_setting_learning_rate_does_not_retrace():
     opt.lr.assign(0.5)  # Keras 2 spelling, via K.set_value
     updates, state = step(params, opt.sync(state))
     np.testing.assert_allclose(updates["b"], (-0.1 * 0.9 - 0.01) * 0.9 - 0.5, rtol=1e-6)
-    assert len(traces) == 1
-    if hasattr(step, "_cache_size"):  # no recompilation either (same input shardings)
-        assert step._cache_size() == 1
+    assert len(traces) == 1  # one trace: the rate is a state leaf, not a constant
     assert opt.transform() is tx
 
 
