@@ -28,6 +28,7 @@ ALIASES = {
     "keras.saving": "fkeras.saving",
     "keras.utils": "fkeras.utils",
     "keras.utils.np_utils": "fkeras.utils",
+    "keras.utils.vis_utils": "fkeras.utils",
 }
 
 

@@ -157,6 +157,29 @@ class Model(Trainer, Layer):
     def output(self):
         return self._graph.outputs[0] if len(self._graph.outputs) == 1 else self.outputs
 
+    def _call_eager(self, inputs, kwargs):
+        """`model(x)` on arrays: one jitted apply per input shape (as `predict` does), not op by op."""
+        import jax.numpy as jnp
+
+        training = bool(kwargs.pop("training", False) or False)
+        if kwargs:
+            return super()._call_eager(inputs, dict(kwargs, training=training))
+        inputs = jax.tree_util.tree_map(jnp.asarray, inputs)
+        self._ensure_built(jax.tree_util.tree_map(lambda a: TensorSpec(tuple(a.shape), str(a.dtype)), inputs))
+        fn = self.__dict__.get("_eager_apply")
+        if fn is None:
+            fn = self._eager_apply = jax.jit(
+                lambda v, x, rng, training: self.apply(v, x, training=training, rng=rng), static_argnums=3
+            )
+        from fkeras import _random
+
+        rng = _random.next_key() if training else None
+        outputs, new_state = fn(self._current_variables(), inputs, rng, training)
+        if new_state:
+            current = self._current_variables()
+            self._assign_variables({"params": current["params"], "state": _tree.merge(current["state"], new_state)})
+        return outputs
+
     def to_json(self, **kwargs) -> str:
         """The model's architecture as a JSON string (Keras 3's layout)."""
         from fkeras.models._json import to_json

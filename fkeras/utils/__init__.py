@@ -9,3 +9,5 @@ from fkeras._traceback import enable_traceback_filtering as enable_traceback_fil
 from fkeras._traceback import is_traceback_filtering_enabled as is_traceback_filtering_enabled
 from fkeras.utils._sequence import PyDataset as PyDataset
 from fkeras.utils._sequence import Sequence as Sequence
+from fkeras.utils._plot_model import model_to_dot as model_to_dot
+from fkeras.utils._plot_model import plot_model as plot_model

@@ -34,7 +34,24 @@ def to_categorical(y: Any, num_classes: int | None = None, dtype: Any = "float32
                [0., 0., 1.],
                [0., 1., 0.]], dtype=float32)
     """
-    y = np.array(y, dtype="int64")
+    try:
+        y = np.array(y, dtype="int64")
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(
+            "to_categorical: `y` must be integer class labels (an array-like of ints). "
+            f"Received: y={_short_repr(y)}"
+        ) from None
+    if num_classes is not None and (
+        isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 0
+    ):
+        raise ValueError(
+            "to_categorical: `num_classes` must be a non-negative integer or None. "
+            f"Received: num_classes={_short_repr(num_classes)}"
+        )
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"to_categorical: invalid `dtype`. Received: dtype={_short_repr(dtype)}") from None
     input_shape = y.shape
     if len(input_shape) > 1 and input_shape[-1] == 1:
         input_shape = input_shape[:-1]
@@ -49,6 +66,11 @@ def to_categorical(y: Any, num_classes: int | None = None, dtype: Any = "float32
     categorical = np.zeros((y.shape[0], num_classes), dtype=dtype)
     categorical[np.arange(y.shape[0]), y] = 1
     return categorical.reshape(tuple(input_shape) + (num_classes,))
+
+
+def _short_repr(value, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def normalize(x: Any, axis: int = -1, order: int = 2) -> np.ndarray | jax.Array:

@@ -129,7 +129,7 @@ class _DotBuilder:
         """The layer that produced `tensor`, looking inside nested models when expanded."""
         layer, index = tensor.node.layer, tensor._index
         while self.expand_nested and _is_model(layer):
-            inner = _graph_of(layer).outputs[index]
+            inner = _graph_of(layer).outputs[_output_position(layer, index)]
             layer, index = inner.node.layer, inner._index
         return layer
 
@@ -172,6 +172,17 @@ class _DotBuilder:
             label = (f"{{{label}}}|{{input:|output:}}|"
                      f"{{{{{_escape(inputs)}}}|{{{_escape(outputs)}}}}}")
         return label
+
+
+def _output_position(model, index: int) -> int:
+    """Where the `index`-th output tensor of a call of `model` is among its graph's outputs.
+
+    A call's outputs are flattened as a pytree, so outputs given as a dict come in key order.
+    """
+    struct = getattr(model, "_outputs_struct", None)
+    if isinstance(struct, dict):
+        return list(struct).index(sorted(struct)[index])
+    return index
 
 
 def _format_over_nodes(shapes: list) -> str:
@@ -374,7 +385,7 @@ def _render(text: str, to_file: str, fmt: str) -> None:
     """Draws DOT `text` into `to_file` with Graphviz: its `dot` program, else pydot."""
     program = shutil.which("dot")
     if program is not None:
-        result = subprocess.run(  # noqa: S603 - a fixed program, arguments not from a shell
+        result = subprocess.run(  # a fixed program and arguments, no shell
             [program, f"-T{fmt}", "-o", to_file], input=text.encode("utf-8"),
             capture_output=True, check=False,
         )
@@ -388,7 +399,11 @@ def _render(text: str, to_file: str, fmt: str) -> None:
     if pydot is None:
         raise ImportError(_NO_RENDERER.format(what=_PYDOT_AND_GRAPHVIZ, fmt=fmt))
     graph = pydot.graph_from_dot_data(text)[0]
+    failures = (AssertionError,) + tuple(  # how pydot versions report a failed `dot` run
+        e for e in (getattr(pydot, "PydotException", None),) if isinstance(e, type))
     try:
         graph.write(to_file, format=fmt)
     except FileNotFoundError as err:  # pydot found no Graphviz program
         raise ImportError(_NO_RENDERER.format(what=_GRAPHVIZ, fmt=fmt)) from err
+    except failures as err:
+        raise OSError(f"Graphviz could not render {to_file!r} as {fmt!r}: {err}") from err
