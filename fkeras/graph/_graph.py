@@ -92,7 +92,7 @@ def map_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> GraphMap
         if id(t.node) not in node_depth:
             node_depth[id(t.node)] = 0
             layer_depth[id(t.node.layer)] = 0
-            layer_index.setdefault(id(t.node.layer), len(layer_index))
+            layer_index[id(t.node.layer)] = -1  # Keras 3 lists an unused input first at its depth
             layer_of[id(t.node.layer)] = t.node.layer
             post_order.append(t.node)
 

@@ -5,3 +5,4 @@ from fkeras.models._sequential import Sequential as Sequential
 from fkeras.models._json import model_from_config as model_from_config
 from fkeras.models._json import model_from_json as model_from_json
 from fkeras.saving import load_model as load_model
+from fkeras.models._cloning import clone_model as clone_model

@@ -13,6 +13,7 @@ the original inputs' shapes, dtypes and names, and, when the original is compile
 compile settings with a fresh optimizer.
 """
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -186,9 +187,10 @@ def _clone_sequential(model, clone_layer, input_tensors):
             tensor = _fresh_input(tensor)
         new_layers = [tensor.node.layer] + new_layers
     elif input_layer is not None:
-        new_layers = [
-            InputLayer(batch_shape=input_layer.batch_shape, dtype=input_layer.dtype, name=input_layer.name)
-        ] + new_layers
+        first = InputLayer(
+            batch_shape=input_layer.batch_shape, dtype=input_layer.dtype, name=input_layer.name
+        )
+        new_layers = [first] + new_layers
     return Sequential(new_layers, name=model.name, trainable=model.trainable)
 
 
@@ -267,7 +269,10 @@ def _clone_functional(model, clone_layer, call_function, input_tensors):
     inputs = _restructure(model._inputs_struct, graph.inputs, new_inputs)
     outputs = _substitute(model._outputs_struct, mapping)
     cls = type(model) if _functional_like_constructor(type(model)) else Model
-    return cls(inputs=inputs, outputs=outputs, name=model.name, trainable=model.trainable)
+    clone = cls(inputs=inputs, outputs=outputs, name=model.name)
+    if not model.trainable:  # the layers' own flags came with their configs; keep them
+        clone.trainable = False
+    return clone
 
 
 def _restructure(struct, flat_old: list, flat_new: list):
@@ -277,8 +282,6 @@ def _restructure(struct, flat_old: list, flat_new: list):
 
 def _functional_like_constructor(cls: type) -> bool:
     """Whether `cls(inputs=..., outputs=..., name=...)` builds a model (Keras 3's check)."""
-    import inspect
-
     try:
         params = inspect.signature(cls.__init__).parameters
     except (TypeError, ValueError):

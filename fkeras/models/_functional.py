@@ -79,7 +79,8 @@ class Model(Trainer, Layer):
         flat_in = _flatten_struct(inputs, "inputs")
         flat_out = _flatten_struct(outputs, "outputs")
         if len({id(t) for t in flat_in}) != len(flat_in):
-            raise ValueError(f"Model {self.name!r}: the same Input is listed twice in `inputs`.")
+            twice = sorted({t.node.layer.name for t in flat_in if sum(u is t for u in flat_in) > 1})
+            raise ValueError(f"Model {self.name!r}: the same Input is listed twice in `inputs`: {twice}.")
         self._inputs_struct = inputs
         self._outputs_struct = outputs
         self._graph = _graph.map_graph(flat_in, flat_out)
