@@ -37,7 +37,7 @@ def image_data_format() -> str:
 
 def set_image_data_format(data_format: str) -> None:
     global _IMAGE_DATA_FORMAT
-    if data_format not in ("channels_last", "channels_first"):
+    if not isinstance(data_format, str) or data_format not in ("channels_last", "channels_first"):
         raise ValueError(
             "`data_format` must be 'channels_last' or 'channels_first'. "
             f"Received: data_format={data_format!r}"

@@ -479,18 +479,21 @@ class Orthogonal(RandomInitializer):
         shape = _standardize_shape(shape)
         if len(shape) < 2:
             raise ValueError(
-                "The tensor to initialize must be at least two-dimensional. "
-                f"Received: shape={shape} of rank {len(shape)}."
+                f"{type(self).__name__} initializer: the tensor to initialize must be at least "
+                f"two-dimensional (a kernel, not a bias vector). Received: shape={shape} of rank "
+                f"{len(shape)}."
             )
         dtype = _float_dtype(dtype, self)
         rows, cols = math.prod(shape[:-1]), shape[-1]
-        flat = jax.random.normal(self._key(key), (max(rows, cols), min(rows, cols)), dtype)
+        # the QR runs in float32 at least: XLA has no QR for half precision (bfloat16, float16)
+        work = jnp.promote_types(dtype, jnp.float32)
+        flat = jax.random.normal(self._key(key), (max(rows, cols), min(rows, cols)), work)
         q, r = jnp.linalg.qr(flat)
         # Fixing the signs of R's diagonal makes Q uniformly distributed over orthogonal matrices.
         q = q * jnp.sign(jnp.diagonal(r))[None, :]
         if rows < cols:
             q = q.T
-        return self.gain * q.reshape(shape)
+        return (self.gain * q.reshape(shape)).astype(dtype)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "gain": self.gain}
@@ -523,6 +526,11 @@ class _FunctionInitializer(Initializer):
 
 def _array_initializer(value: Any) -> _FunctionInitializer:
     array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(
+            "An array used as initializer must hold numbers. "
+            f"Received: an array of dtype {array.dtype} and shape {array.shape}"
+        )
 
     def initialize(shape, dtype=None):
         if tuple(shape) != array.shape:
@@ -634,6 +642,16 @@ def deserialize(
         )
     kwargs = config.get("config") or {}
     return cls.from_config(kwargs) if hasattr(cls, "from_config") else cls(**kwargs)
+
+
+def get_or_default(identifier: Any, default: str) -> Initializer:
+    """`get(identifier)`, where None means `default`.
+
+    Layers use it for their weights' initializers: a Keras layer given `kernel_initializer=None`
+    still initializes its kernel (Keras's `add_weight` falls back to a default), so None must
+    not reach the build as a missing callable.
+    """
+    return get(default if identifier is None else identifier)
 
 
 def get(identifier: Any) -> Initializer | None:

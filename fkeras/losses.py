@@ -18,11 +18,13 @@ from __future__ import annotations
 import difflib
 import inspect
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from fkeras._config import epsilon, floatx
 from fkeras._naming import to_snake_case, uniquify
@@ -40,6 +42,12 @@ REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "
 
 def standardize_reduction(reduction: str | None) -> str | None:
     """Validate `reduction`, mapping Keras 2's `"auto"` to `"sum_over_batch_size"`."""
+    if reduction is not None and not isinstance(reduction, str):
+        raise ValueError(
+            "Invalid value for argument `reduction`: expected a string, one of "
+            f"{list(REDUCTIONS)}. "
+            f"Received: reduction={reduction!r}"
+        )
     if reduction == "auto":
         return "sum_over_batch_size"
     if reduction not in REDUCTIONS:
@@ -56,9 +64,63 @@ def standardize_dtype(dtype: Any) -> str:
         return floatx()
     if isinstance(dtype, str) and dtype.startswith("mixed_"):
         return dtype[len("mixed_"):]
-    if dtype in ("int", "float"):
+    if isinstance(dtype, str) and dtype in ("int", "float"):
         return {"int": "int32", "float": "float32"}[dtype]
-    return jnp.dtype(dtype).name
+    if isinstance(dtype, dict) or not isinstance(dtype, (str, type, jnp.dtype)):
+        # np.dtype would read a list/tuple/dict as a structured dtype and an array elementwise
+        raise TypeError(
+            f"Invalid dtype: expected a dtype name such as 'float32'. "
+            f"Received: dtype={dtype!r}"
+        )
+    try:
+        resolved = jnp.dtype(dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"Invalid dtype. Received: dtype={dtype!r}") from None
+    if not (resolved.kind in "biuf" or jnp.issubdtype(resolved, jnp.floating)):
+        raise TypeError(f"Invalid dtype: expected a real numeric dtype. Received: dtype={dtype!r}")
+    return resolved.name
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_fn_kwargs(owner: str, kwargs: dict) -> None:
+    """Check the keyword arguments of the built-in loss and metric functions at construction,
+    so a wrong type is a clear error there rather than a JAX error at the first batch."""
+    for key, value in kwargs.items():
+        if key in ("from_logits", "apply_class_balancing", "from_sorted_ids"):
+            ok, expected = isinstance(value, (numbers.Integral, np.bool_)), "a bool"
+        elif key == "label_smoothing":
+            ok, expected = _is_real(value) and 0 <= value <= 1, "a float in [0, 1]"
+        elif key in ("alpha", "gamma", "delta", "threshold"):
+            ok, expected = _is_real(value) and not math.isnan(value), "a float"
+        elif key == "axis":
+            ok, expected = _is_int(value), "an integer"
+        elif key == "ignore_class":
+            ok, expected = value is None or _is_int(value), "an integer or None"
+        elif key == "k":
+            ok, expected = _is_int(value) and value >= 1, "a positive integer"
+        else:
+            continue
+        if not ok:
+            raise ValueError(
+                f"{owner}: argument `{key}` must be {expected}. "
+                f"Received: {key}={value!r}"
+            )
+
+
+def check_axis(owner: str, axis, ndim: int) -> None:
+    """An `axis` argument must name an axis of the inputs (rank `ndim`)."""
+    if not -ndim <= int(axis) < ndim:
+        raise ValueError(
+            f"{owner}: `axis` must be in [-{ndim}, {ndim}) for inputs of rank {ndim}. "
+            f"Received: axis={axis}"
+        )
 
 
 def squeeze_or_expand_to_same_rank(x1: Array, x2: Array, expand_rank_1: bool = True):
@@ -109,6 +171,23 @@ def apply_mask(sample_weight, mask, dtype, reduction):
     return sample_weight * float_mask
 
 
+def check_weight_shape(values_shape: tuple, weight_shape: tuple) -> None:
+    """Raise a ValueError (while tracing: shapes are static) if sample weights cannot weight
+    loss values of `values_shape` under `reduce_weighted_values`'s rank rules."""
+    v, w = tuple(values_shape), tuple(weight_shape)
+    if len(w) == len(v) + 1 and w[-1] == 1:
+        w = w[:-1]
+    elif len(v) == len(w) + 1 and v[-1] == 1:
+        v = v[:-1]
+    w = w + (1,) * max(0, len(v) - len(w))  # per-sample weights broadcast over trailing axes
+    if len(w) != len(v) or any(b not in (a, 1) for a, b in zip(v, w)):
+        raise ValueError(
+            f"`sample_weight` of shape {tuple(weight_shape)} does not fit the loss values of shape "
+            f"{tuple(values_shape)}: give one weight per sample (shape `(batch,)`), or per "
+            "timestep for a temporal loss (shape `(batch, timesteps)`)."
+        )
+
+
 def reduce_weighted_values(
     values,
     sample_weight=None,
@@ -135,6 +214,7 @@ def reduce_weighted_values(
         values = values.astype(standardize_dtype(dtype))
     if sample_weight is not None:
         sample_weight = jnp.asarray(sample_weight, values.dtype)
+        check_weight_shape(values.shape, sample_weight.shape)
     sample_weight = apply_mask(sample_weight, mask, values.dtype, reduction)
     if sample_weight is not None:
         sample_weight = sample_weight.astype(values.dtype)
@@ -519,6 +599,11 @@ class Loss:
     def __init__(
         self, name: str | None = None, reduction: str | None = "sum_over_batch_size", dtype=None
     ):
+        if name is not None and not isinstance(name, str):
+            raise TypeError(
+                f"{type(self).__name__}: `name` must be a string. "
+                f"Received: name={name!r}"
+            )
         self.name = name or uniquify(to_snake_case(type(self).__name__))
         self.reduction = standardize_reduction(reduction)
         self._dtype = standardize_dtype(dtype)
@@ -581,6 +666,11 @@ class LossFunctionWrapper(Loss):
     ):
         if not callable(fn):
             raise TypeError(f"`fn` must be callable. Received: fn={fn!r}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(
+                f"{type(self).__name__}: `name` must be a string. "
+                f"Received: name={name!r}"
+            )
         super().__init__(name=name or _callable_name(fn), reduction=reduction, dtype=dtype)
         self.fn = fn
         self._fn_kwargs = kwargs
@@ -595,6 +685,8 @@ class LossFunctionWrapper(Loss):
             if jnp.issubdtype(y_pred.dtype, jnp.inexact):
                 y_true = y_true.astype(y_pred.dtype)
             y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+            if "axis" in self._fn_kwargs and isinstance(self, _BuiltinLoss):
+                check_axis(type(self).__name__, self._fn_kwargs["axis"], jnp.ndim(y_pred))
         return call_with_mask(self.fn, y_true, y_pred, **self._fn_kwargs)
 
     def get_config(self) -> dict:
@@ -615,6 +707,7 @@ class _BuiltinLoss(LossFunctionWrapper):
     """A Keras loss class: its config is its constructor arguments, kept as attributes too."""
 
     def __init__(self, fn, reduction, name, dtype, **kwargs):
+        check_fn_kwargs(type(self).__name__, kwargs)
         super().__init__(fn, reduction=reduction, name=name, dtype=dtype, **kwargs)
         for key, value in kwargs.items():
             setattr(self, key, value)

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from fkeras.callbacks._callback import Logs
-from fkeras.callbacks._monitor import MonitorCallback
+from fkeras.callbacks._monitor import MonitorCallback, check_number, check_path
 from fkeras.utils._progbar import print_msg
 
 __all__ = ["ModelCheckpoint"]
@@ -54,12 +54,17 @@ class ModelCheckpoint(MonitorCallback):
         initial_value_threshold: float | None = None,
         period: int | None = None,
     ) -> None:
+        filepath = check_path("ModelCheckpoint", "filepath", filepath)
         super().__init__(monitor, mode, initial_value_threshold)
-        if save_freq != "epoch" and (not isinstance(save_freq, int) or isinstance(save_freq, bool)):
+        if not (isinstance(save_freq, str) and save_freq == "epoch") and (
+            not isinstance(save_freq, int) or isinstance(save_freq, bool) or save_freq < 1
+        ):
             raise ValueError(
-                "`save_freq` must be 'epoch' or an integer number of batches. "
+                "`save_freq` must be 'epoch' or a positive integer number of batches. "
                 f"Received: save_freq={save_freq!r}"
             )
+        check_number("ModelCheckpoint", "verbose", verbose, integer=True, minimum=0,
+                     allow_bool=True)
         if period is not None:
             if not isinstance(period, int) or period < 1:
                 raise ValueError(
@@ -71,7 +76,7 @@ class ModelCheckpoint(MonitorCallback):
                 stacklevel=2,
             )
         self.verbose = verbose
-        self.filepath = os.fspath(filepath)
+        self.filepath = filepath
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
         self.save_freq = save_freq

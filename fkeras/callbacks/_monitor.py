@@ -57,6 +57,45 @@ def _auto_direction(name: str, model: Any) -> str:
     return "max" if "acc" in name or name.startswith("fmeasure") else "min"
 
 
+# ---- argument checks shared by the callbacks (raise at construction, not in the middle of fit) --
+
+
+def check_number(owner: str, name: str, value: Any, *, integer: bool = False,
+                 minimum: float | None = None, allow_none: bool = False, allow_bool: bool = False):
+    """`value` if it is a real number (an int if `integer`) `>= minimum`; else a ValueError."""
+    if value is None and allow_none:
+        return None
+    is_bool = isinstance(value, (bool, np.bool_))
+    kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+    ok = (allow_bool and is_bool) or (isinstance(value, kinds) and not is_bool)
+    if ok and minimum is not None and not value >= minimum:  # NaN fails too
+        ok = False
+    if not ok:
+        expected = "an integer" if integer else "a number"
+        if minimum is not None:
+            expected += f" >= {minimum}"
+        raise ValueError(
+            f"{owner}: `{name}` must be {expected}{' or None' if allow_none else ''}. "
+            f"Received: {name}={value!r}"
+        )
+    return value
+
+
+def check_path(owner: str, name: str, value: Any) -> str:
+    """A file path (str or os.PathLike, not empty) as a string; else a TypeError/ValueError."""
+    import os
+
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(
+            f"{owner}: `{name}` must be a path (a string or os.PathLike). "
+            f"Received: {name}={value!r}"
+        )
+    path = os.fspath(value)
+    if not isinstance(path, str) or not path:
+        raise ValueError(f"{owner}: `{name}` must be a non-empty path. Received: {name}={value!r}")
+    return path
+
+
 def _compare_dtype() -> type:
     return np.float64 if jax.config.jax_enable_x64 else np.float32
 
@@ -79,6 +118,19 @@ class MonitorCallback(Callback):
         min_delta: float = 0,
     ) -> None:
         super().__init__()
+        owner = type(self).__name__
+        if not isinstance(monitor, str):
+            raise TypeError(
+                f"{owner}: `monitor` must be a metric name. "
+                f"Received: monitor={monitor!r}"
+            )
+        if not isinstance(mode, str):
+            raise TypeError(
+                f"{owner}: `mode` must be 'auto', 'min' or 'max'. "
+                f"Received: mode={mode!r}"
+            )
+        check_number(owner, "baseline", baseline, allow_none=True)
+        check_number(owner, "min_delta", min_delta)
         if mode not in ("auto", "min", "max"):
             warnings.warn(
                 f"{type(self).__name__} mode '{mode}' is unknown, fallback to auto mode.",
@@ -145,6 +197,10 @@ class EarlyStopping(MonitorCallback):
         start_from_epoch: int = 0,
     ) -> None:
         super().__init__(monitor, mode, min_delta=min_delta)
+        check_number("EarlyStopping", "patience", patience, integer=True, minimum=0)
+        check_number("EarlyStopping", "verbose", verbose, integer=True, minimum=0,
+                     allow_bool=True)
+        check_number("EarlyStopping", "start_from_epoch", start_from_epoch, integer=True, minimum=0)
         self.patience = patience
         self.verbose = verbose
         self.baseline = baseline
@@ -251,6 +307,12 @@ class ReduceLROnPlateau(MonitorCallback):
             )
             min_delta = epsilon
         super().__init__(monitor, mode, min_delta=min_delta)
+        check_number("ReduceLROnPlateau", "factor", factor, minimum=0.0)
+        check_number("ReduceLROnPlateau", "min_lr", min_lr, minimum=0.0)
+        check_number("ReduceLROnPlateau", "patience", patience, integer=True, minimum=0)
+        check_number("ReduceLROnPlateau", "cooldown", cooldown, integer=True, minimum=0)
+        check_number("ReduceLROnPlateau", "verbose", verbose, integer=True, minimum=0,
+                     allow_bool=True)
         if factor >= 1.0:
             raise ValueError(
                 f"ReduceLROnPlateau does not support a factor >= 1.0. Received: factor={factor}"

@@ -29,7 +29,7 @@ class ProgbarLogger(Callback):
 
     def __init__(self, count_mode: str = "steps", stateful_metrics: Any = None) -> None:
         super().__init__()
-        if count_mode not in ("steps", "samples"):
+        if not isinstance(count_mode, str) or count_mode not in ("steps", "samples"):
             raise ValueError(
                 f'`count_mode` must be "steps" or "samples". Received: count_mode={count_mode!r}'
             )

@@ -10,6 +10,8 @@ Names follow Keras: `loss`, `<output>_loss` for several outputs, metric names as
 them (`acc` stays `acc`), prefixed by the output name when the model has several outputs.
 """
 
+import numbers
+
 import jax.numpy as jnp
 
 from fkeras import losses as losses_module
@@ -77,6 +79,12 @@ class CompileSpec:
                 f"Received: loss={loss!r}"
             )
         weights = [1.0] * n if loss_weights is None else _per_output(loss_weights, output_names, "loss_weights")
+        for w in weights:
+            if w is not None and (isinstance(w, bool) or not isinstance(w, numbers.Real)):
+                raise ValueError(
+                    "compile: `loss_weights` must be numbers (one, or a list/dict with one per "
+                    f"output: {output_names}). Received: loss_weights={loss_weights!r}"
+                )
         self.loss_weights = [1.0 if w is None else float(w) for w in weights]
         self.multi = n > 1
         self.loss_names = [f"{name}_loss" for name in output_names] if self.multi else []

@@ -12,8 +12,14 @@ def _as_array(value, what: str) -> np.ndarray:
         value = np.asarray(value)
     try:
         arr = np.asarray(value)
-    except (ValueError, TypeError) as err:
-        raise ValueError(f"`{what}` could not be converted to an array (ragged or mixed data?): {err}") from None
+    except (ValueError, TypeError, OverflowError):
+        # NumPy's own text ("setting an array element with a sequence") does not say which
+        # argument was wrong; ours does
+        raise ValueError(
+            f"`{what}` could not be converted to an array: its rows have different lengths "
+            f"(ragged) or it mixes arrays, numbers and other objects. "
+            f"Received: {what}={_short(value)}"
+        ) from None
     if arr.dtype == object or arr.dtype.kind in "USV":
         raise TypeError(
             f"`{what}` must hold numbers. Received an array of dtype {arr.dtype} "
@@ -22,6 +28,11 @@ def _as_array(value, what: str) -> np.ndarray:
     if arr.ndim == 0:
         raise ValueError(f"`{what}` must have a batch axis. Received a scalar: {what}={value!r}")
     return arr
+
+
+def _short(value, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _cast(arr: np.ndarray, dtype: str | None) -> np.ndarray:
@@ -73,10 +84,15 @@ def flatten_by_names(data, names: list[str], what: str, dtypes=None, allow_none=
         values = [data]
     out = []
     for name, value, dtype in zip(names, values, dtypes):
+        label = what if n == 1 else f"{what}[{name!r}]"
         if value is None:
+            if not allow_none:
+                raise ValueError(
+                    f"`{label}` is None: every input needs data. "
+                    f"Received: {label}=None"
+                )
             out.append(None)
             continue
-        label = what if n == 1 else f"{what}[{name!r}]"
         out.append(_cast(_as_array(value, label), dtype))
     return out
 
@@ -91,6 +107,12 @@ def check_cardinality(groups: dict[str, list]) -> int:
     flat = [s for v in sizes.values() for s in v]
     if not flat:
         raise ValueError("No data was given: `x` is empty.")
+    if 0 in flat:
+        empty = [what for what, s in sizes.items() if 0 in s]
+        raise ValueError(
+            f"The data has no samples: {', '.join(f'`{w}`' for w in empty)} has a first axis of "
+            "size 0. Pass at least one sample."
+        )
     if len(set(flat)) > 1:
         detail = "\n".join(f"'{what}' sizes: {', '.join(map(str, s))}" for what, s in sizes.items() if s)
         raise ValueError(
@@ -108,13 +130,22 @@ def class_weight_to_sample_weight(y: np.ndarray, class_weight: dict) -> np.ndarr
         classes = np.round(y.reshape(y.shape[0], -1)[:, 0]).astype(np.int64)
     weights = np.ones(classes.shape, np.float32)
     for cls, w in class_weight.items():
+        is_int = isinstance(cls, (int, np.integer)) and not isinstance(cls, bool)
+        is_number = isinstance(w, (int, float, np.integer, np.floating)) and not isinstance(w, bool)
+        if not (is_int and is_number):
+            raise ValueError(
+                "`class_weight` must map class indices (ints) to weights (numbers). "
+                f"Received: class_weight={class_weight!r}"
+            )
         weights[classes == int(cls)] = float(w)
     return weights
 
 
 def split_validation(arrays: list, fraction: float):
     """Keras's `validation_split`: the last `fraction` of the samples (before any shuffling)."""
-    if not 0.0 < fraction < 1.0:
+    real = (int, float, np.integer, np.floating)
+    is_number = isinstance(fraction, real) and not isinstance(fraction, bool)
+    if not is_number or not 0.0 < fraction < 1.0:
         raise ValueError(
             f"`validation_split` must be a float in (0, 1). Received: validation_split={fraction!r}"
         )

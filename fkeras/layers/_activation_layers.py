@@ -11,7 +11,7 @@ import numpy as np
 from fkeras import activations, constraints, initializers, regularizers
 from fkeras.layers._base import Layer
 from fkeras.layers._core import _check_rank, _serialize
-from fkeras.layers._spec import TensorSpec
+from fkeras.layers._spec import TensorSpec, is_float
 
 
 def _number(layer: str, arg: str, value, *, allow_none: bool = False, minimum: float | None = 0.0):
@@ -190,7 +190,8 @@ class Softmax(_Elementwise):
     def compute_output_spec(self, input_spec, **kwargs):
         _check_rank(self, input_spec, 1)
         self._axes(input_spec.ndim)
-        return TensorSpec(input_spec.shape, input_spec.dtype)
+        dtype = input_spec.dtype if is_float(input_spec.dtype) else self.dtype
+        return TensorSpec(input_spec.shape, dtype)
 
     def _check_mask(self, x, mask) -> None:
         bad = mask.ndim > x.ndim or any(
@@ -206,6 +207,8 @@ class Softmax(_Elementwise):
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         del variables, training, rng
         x = jnp.asarray(inputs)
+        if not jnp.issubdtype(x.dtype, jnp.floating):  # ints/bools: softmax in the layer dtype
+            x = x.astype(self.dtype)
         axes = self._axes(x.ndim)
         if mask is not None:
             mask = jnp.asarray(mask)
@@ -270,7 +273,7 @@ class PReLU(Layer):
                 )
             shared_axes = [int(a) for a in axes]
         super().__init__(**kwargs)
-        self.alpha_initializer = initializers.get(alpha_initializer)
+        self.alpha_initializer = initializers.get_or_default(alpha_initializer, "Zeros")
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
         self.alpha_constraint = constraints.get(alpha_constraint)
         self.shared_axes = shared_axes
@@ -307,11 +310,14 @@ class PReLU(Layer):
 
     def compute_output_spec(self, input_spec, **kwargs):
         self._alpha_shape(input_spec)
-        return TensorSpec(input_spec.shape, input_spec.dtype)
+        dtype = self.dtype if input_spec.dtype == "bool" else input_spec.dtype
+        return TensorSpec(input_spec.shape, dtype)
 
     def apply(self, variables, inputs, *, training=False, rng=None):
         del training, rng
         x = jnp.asarray(inputs)
+        if x.dtype == jnp.bool_:  # `-x` is undefined for booleans
+            x = x.astype(self.dtype)
         alpha = variables["params"]["alpha"]
         return activations.relu(x) - alpha * activations.relu(-x), {}
 

@@ -17,7 +17,7 @@ from fkeras import constraints, initializers, regularizers
 from fkeras.graph._tensor import KerasTensor
 from fkeras.layers._base import Layer
 from fkeras.layers._core import _serialize
-from fkeras.layers._spec import TensorSpec
+from fkeras.layers._spec import TensorSpec, as_bool
 
 MSG_ATTENTION_NEEDS_RNG = (
     "{cls} layer {name!r} has dropout={rate} and was applied with training=True but no `rng`. "
@@ -60,6 +60,12 @@ def _qvk(layer: Layer, inputs, what: str = "inputs") -> tuple:
             f"Layer {layer.name!r} ({type(layer).__name__}) must be called on a list of "
             f"[query, value] or [query, value, key]. Received: {what}={got}"
         )
+    for t in inputs:
+        if not hasattr(t, "shape"):
+            raise ValueError(
+                f"Layer {layer.name!r} ({type(layer).__name__}): query, value and key must each be "
+                f"one tensor. Received: {what} with shapes {[_shape(t) for t in inputs]}"
+            )
     return inputs[0], inputs[1], (inputs[2] if len(inputs) == 3 else None)
 
 
@@ -100,18 +106,19 @@ class Attention(Layer):
     def __init__(
         self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, causal=False, **kwargs
     ):
-        if score_mode not in ("dot", "concat"):
+        if not isinstance(score_mode, str) or score_mode not in ("dot", "concat"):
             raise ValueError(
                 "Attention: invalid value for argument `score_mode`, expected one of "
                 f"{{'dot', 'concat'}}. Received: score_mode={score_mode!r}"
             )
         dropout = _check_rate("Attention", dropout)
         super().__init__(**kwargs)
-        self.use_scale = bool(use_scale)
+        self.use_scale = as_bool(self, "use_scale", use_scale)
         self.score_mode = score_mode
         self.dropout = dropout
         self.seed = seed
-        self.causal = bool(causal)  # Keras 2's constructor form of `use_causal_mask=True`
+        # Keras 2's constructor form of `use_causal_mask=True`
+        self.causal = as_bool(self, "causal", causal)
 
     def _check(self, input_spec) -> tuple:
         q, v, k = _qvk(self, input_spec)
@@ -350,9 +357,14 @@ class MultiHeadAttention(Layer):
                 ) from None
         if isinstance(attention_axes, (int, np.integer)):
             attention_axes = (attention_axes,)
-        elif attention_axes is not None and not isinstance(attention_axes, (list, tuple)):
+        elif attention_axes is not None and (
+            not isinstance(attention_axes, (list, tuple))
+            or not all(
+                isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in attention_axes
+            )
+        ):
             raise ValueError(
-                "MultiHeadAttention: `attention_axes` must be an int, list, or tuple. "
+                "MultiHeadAttention: `attention_axes` must be an int, or a list or tuple of ints. "
                 f"Received: attention_axes={attention_axes!r}"
             )
         if activity_regularizer is not None:
@@ -365,16 +377,16 @@ class MultiHeadAttention(Layer):
         self.key_dim = key_dim
         self.value_dim = value_dim or key_dim
         self.dropout = dropout
-        self.use_bias = bool(use_bias)
+        self.use_bias = as_bool(self, "use_bias", use_bias)
         self._output_shape = output_shape or None
         self.attention_axes = (
             None if attention_axes is None else tuple(int(a) for a in attention_axes)
         )
         self.sliding_window = sliding_window
         self.flash_attention = flash_attention
-        self.use_gate = bool(use_gate)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.use_gate = as_bool(self, "use_gate", use_gate)
+        self.kernel_initializer = initializers.get_or_default(kernel_initializer, "glorot_uniform")
+        self.bias_initializer = initializers.get_or_default(bias_initializer, "zeros")
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)

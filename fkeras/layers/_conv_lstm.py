@@ -28,6 +28,7 @@ from fkeras.layers._conv_utils import (
 from fkeras.layers._core import _serialize
 from fkeras.layers._recurrent import _CellRNN, _delegate
 from fkeras.layers._rnn_cells import MSG_NEEDS_RNG, RNNCell, check_rate, dropout_masks
+from fkeras.layers._spec import as_bool
 
 
 class ConvLSTMCell(RNNCell):
@@ -75,7 +76,7 @@ class ConvLSTMCell(RNNCell):
         **kwargs,
     ):
         owner = f"ConvLSTM{rank}D"
-        if rank not in (1, 2, 3):
+        if not isinstance(rank, int) or rank not in (1, 2, 3):
             raise ValueError(f"ConvLSTMCell: `rank` must be 1, 2 or 3. Received: rank={rank!r}")
         filters = positive_int(filters, "filters", owner)
         kernel_size = normalize_tuple(kernel_size, rank, "kernel_size", owner)
@@ -99,11 +100,13 @@ class ConvLSTMCell(RNNCell):
         self.dilation_rate = dilation_rate
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.unit_forget_bias = bool(unit_forget_bias)
+        self.use_bias = as_bool(self, "use_bias", use_bias)
+        self.kernel_initializer = initializers.get_or_default(kernel_initializer, "glorot_uniform")
+        self.recurrent_initializer = initializers.get_or_default(
+            recurrent_initializer, "orthogonal"
+        )
+        self.bias_initializer = initializers.get_or_default(bias_initializer, "zeros")
+        self.unit_forget_bias = as_bool(self, "unit_forget_bias", unit_forget_bias)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)

@@ -23,7 +23,7 @@ from jax import lax
 from fkeras import _config, activations, constraints, initializers, regularizers
 from fkeras.layers._base import Layer
 from fkeras.layers._core import _serialize
-from fkeras.layers._spec import TensorSpec, spec_of
+from fkeras.layers._spec import TensorSpec, as_bool, spec_of
 
 _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 
@@ -74,7 +74,7 @@ def normalize_padding(value: Any, owner: str, allow_causal: bool = False) -> str
     """`value` lower-cased, checked to be 'valid', 'same' (or 'causal' where allowed)."""
     allowed = ("valid", "same", "causal") if allow_causal else ("valid", "same")
     padding = value.lower() if isinstance(value, str) else value
-    if padding not in allowed:
+    if not isinstance(padding, str) or padding not in allowed:
         names = ", ".join(repr(a) for a in allowed)
         raise ValueError(
             f"{owner}: the `padding` argument must be one of {names}. Received: padding={value!r}"
@@ -254,7 +254,7 @@ class _BaseConv(Layer):
         self.data_format = data_format
         self.dilation_rate = dilation_rate
         self.activation = activation
-        self.use_bias = bool(use_bias)
+        self.use_bias = as_bool(self, "use_bias", use_bias)
         for prefix, (init, reg, con) in weight_args.items():
             setattr(self, f"{prefix}_initializer", init)
             setattr(self, f"{prefix}_regularizer", reg)

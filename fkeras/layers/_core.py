@@ -8,7 +8,7 @@ import numpy as np
 
 from fkeras import activations, constraints, initializers, regularizers
 from fkeras.layers._base import Layer
-from fkeras.layers._spec import TensorSpec
+from fkeras.layers._spec import TensorSpec, as_bool
 
 MSG_DROPOUT_NEEDS_RNG = (
     "Dropout layer {name!r} was applied with training=True but no `rng`. Pass a PRNG key:\n"
@@ -112,9 +112,9 @@ class Dense(Layer):
         super().__init__(**kwargs)
         self.units = int(units)
         self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.use_bias = as_bool(self, "use_bias", use_bias)
+        self.kernel_initializer = initializers.get_or_default(kernel_initializer, "glorot_uniform")
+        self.bias_initializer = initializers.get_or_default(bias_initializer, "zeros")
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)

@@ -6,7 +6,7 @@ import numpy as np
 from fkeras import constraints, initializers, regularizers
 from fkeras.layers._base import Layer
 from fkeras.layers._core import _serialize
-from fkeras.layers._spec import TensorSpec
+from fkeras.layers._spec import TensorSpec, as_bool
 
 
 def _positive(value, name: str) -> int:
@@ -75,10 +75,10 @@ class Embedding(Layer):
         super().__init__(weights=weights, **kwargs)
         self.input_dim = input_dim
         self.output_dim = output_dim
-        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_initializer = initializers.get_or_default(embeddings_initializer, "uniform")
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.embeddings_constraint = constraints.get(embeddings_constraint)
-        self.mask_zero = bool(mask_zero)
+        self.mask_zero = as_bool(self, "mask_zero", mask_zero)
 
     @property
     def supports_masking(self) -> bool:

@@ -1,5 +1,7 @@
 """`Input` and `InputLayer`: where a functional graph starts."""
 
+import numpy as np
+
 from fkeras.graph import _tensor
 from fkeras.layers._base import Layer
 from fkeras.layers._spec import TensorSpec, standardize_dtype, standardize_shape
@@ -30,7 +32,7 @@ class InputLayer(Layer):
         batch_input_shape=None,
         **kwargs,
     ):
-        if sparse:
+        if sparse is not None and not (isinstance(sparse, (bool, int, np.bool_)) and not sparse):
             raise ValueError(f"InputLayer: sparse inputs are not supported. Received: sparse={sparse!r}")
         if input_tensor is not None:
             raise ValueError(
@@ -50,7 +52,14 @@ class InputLayer(Layer):
                 "or a `batch_shape`. Received: shape=None, batch_shape=None"
             )
         if batch_shape is None:
+            if batch_size is not None:
+                _check_batch_size(batch_size)
             batch_shape = (batch_size,) + standardize_shape(shape, "shape")
+        elif isinstance(batch_shape, (int, np.integer, str)):
+            raise TypeError(
+                "InputLayer: `batch_shape` must be a tuple with the batch dimension first, e.g. "
+                f"(None, 784). Received: batch_shape={batch_shape!r}"
+            )
         batch_shape = standardize_shape(batch_shape, "batch_shape")
         if name is None:
             from fkeras import _naming
@@ -110,3 +119,10 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tenso
         **kwargs,
     )
     return layer._output_tensor
+
+
+def _check_batch_size(batch_size) -> None:
+    if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)):
+        raise TypeError(f"InputLayer: `batch_size` must be a positive integer or None. Received: batch_size={batch_size!r}")
+    if batch_size < 1:
+        raise ValueError(f"InputLayer: `batch_size` must be a positive integer or None. Received: batch_size={batch_size!r}")

@@ -17,7 +17,7 @@ import numpy as np
 
 from fkeras import _config
 from fkeras.layers._base import Layer
-from fkeras.layers._spec import TensorSpec, standardize_dtype
+from fkeras.layers._spec import TensorSpec, as_bool, standardize_dtype
 
 
 def _name(layer: Layer) -> str:
@@ -390,7 +390,7 @@ class Dot(_Merge):
         axes = _dot_axes(axes)
         super().__init__(**kwargs)
         self.axes = list(axes) if isinstance(axes, tuple) else axes
-        self.normalize = bool(normalize)
+        self.normalize = as_bool(self, "normalize", normalize)
 
     def _resolve(self, specs: list) -> tuple[int, int]:
         x, y = specs

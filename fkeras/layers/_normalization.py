@@ -3,7 +3,8 @@ UnitNormalization.
 
 Numerics follow Keras 3 on the JAX backend operation for operation (statistics with
 `jnp.mean`/`jnp.var`, `x * inv + (beta - mean * inv)` with `inv = gamma * rsqrt(var + eps)`),
-computed in at least float32 and cast back to the layer's dtype.
+computed in at least float32 and cast back to the layer's dtype (under a mixed-precision
+policy: from float32 weights, with the output in the compute dtype, as Keras does).
 """
 
 import jax
@@ -13,7 +14,7 @@ import numpy as np
 from fkeras import _config, constraints, initializers, regularizers
 from fkeras.layers._base import Layer
 from fkeras.layers._core import _check_rank, _serialize
-from fkeras.layers._spec import TensorSpec
+from fkeras.layers._spec import TensorSpec, as_bool
 
 
 def _nonneg(cls: str, arg: str, value) -> float:
@@ -56,6 +57,9 @@ class _AffineNorm(Layer):
     """Shared config of the layers with an optional `gamma` (scale) and `beta` (center)."""
 
     supports_masking = True
+    # Mixed precision: the weights are read in float32 (Keras's `autocast=False` weights); the
+    # statistics are computed in float32 and the output cast to the compute dtype.
+    _autocast_variables = False
 
     def _init_affine(
         self,
@@ -68,10 +72,10 @@ class _AffineNorm(Layer):
         beta_constraint,
         gamma_constraint,
     ):
-        self.center = bool(center)
-        self.scale = bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.center = as_bool(self, "center", center)
+        self.scale = as_bool(self, "scale", scale)
+        self.beta_initializer = initializers.get_or_default(beta_initializer, "zeros")
+        self.gamma_initializer = initializers.get_or_default(gamma_initializer, "ones")
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
         self.beta_constraint = constraints.get(beta_constraint)
@@ -239,9 +243,11 @@ class BatchNormalization(_AffineNorm):
             beta_constraint,
             gamma_constraint,
         )
-        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
-        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.synchronized = bool(synchronized)
+        self.moving_mean_initializer = initializers.get_or_default(moving_mean_initializer, "zeros")
+        self.moving_variance_initializer = initializers.get_or_default(
+            moving_variance_initializer, "ones"
+        )
+        self.synchronized = as_bool(self, "synchronized", synchronized)
 
     def _channels(self, spec: TensorSpec) -> int:
         _check_axes(self, spec, self.axis)
@@ -263,6 +269,7 @@ class BatchNormalization(_AffineNorm):
         return {"params": self._affine_params(p_rng, shape), "state": state}
 
     def check_input_spec(self, built_spec, input_spec):
+        _check_rank(self, input_spec, 1)
         dim = self._channels(input_spec)
         if input_spec.ndim != built_spec.ndim or dim != built_spec.shape[self.axis]:
             raise ValueError(
@@ -380,10 +387,11 @@ class LayerNormalization(_AffineNorm):
         axis = _axis_arg("LayerNormalization", axis)
         epsilon = _nonneg("LayerNormalization", "epsilon", epsilon)
         super().__init__(**kwargs)
+        self.autocast = False  # as Keras: float32 inputs are normalized in float32, not cast first
         # Keras sorts the axes without normalizing their sign, which fixes the weight shape.
         self.axis = sorted(axis) if isinstance(axis, list) else axis
         self.epsilon = epsilon
-        self.rms_scaling = bool(rms_scaling)
+        self.rms_scaling = as_bool(self, "rms_scaling", rms_scaling)
         self._init_affine(
             center,
             scale,
@@ -418,6 +426,7 @@ class LayerNormalization(_AffineNorm):
         return {"params": self._affine_params(rng, self._param_shape(input_spec)), "state": {}}
 
     def check_input_spec(self, built_spec, input_spec):
+        _check_rank(self, input_spec, 1)
         if input_spec.ndim != built_spec.ndim or self._param_shape(input_spec) != self._param_shape(
             built_spec
         ):
@@ -504,6 +513,7 @@ class GroupNormalization(_AffineNorm):
         axis = _axis_arg("GroupNormalization", axis, allow_list=False)
         epsilon = _nonneg("GroupNormalization", "epsilon", epsilon)
         super().__init__(**kwargs)
+        self.autocast = False  # as Keras: float32 inputs are normalized in float32, not cast first
         self.groups = int(groups)
         self.axis = axis
         self.epsilon = epsilon
@@ -544,6 +554,7 @@ class GroupNormalization(_AffineNorm):
         return {"params": self._affine_params(rng, (dim,)), "state": {}}
 
     def check_input_spec(self, built_spec, input_spec):
+        _check_rank(self, input_spec, 1)
         dim, _ = self._channels_and_groups(input_spec)
         if input_spec.ndim != built_spec.ndim or dim != built_spec.shape[self.axis]:
             raise ValueError(

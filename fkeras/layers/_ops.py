@@ -8,6 +8,7 @@ Keras 2 did (`assert lstm.output == encoded_a`).
 """
 
 import jax.numpy as jnp
+import numpy as np
 
 from fkeras.layers._base import Layer
 
@@ -41,6 +42,24 @@ def _plain(value):
     return value
 
 
+def _check_operand(operation: str, operand) -> None:
+    """A constant operand must be a number or a (nested list / array of) numbers."""
+    if operand is None:
+        return
+    try:
+        arr = np.asarray(operand)
+        ok = arr.dtype.kind in "biuf"
+        if ok and arr.dtype.kind in "iu":
+            ok = bool(np.all(np.abs(arr.astype(np.float64)) < 2**31))  # fits JAX's int32
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise TypeError(
+            f"Operation {operation!r} on a symbolic tensor needs a tensor, a number or an array "
+            f"of numbers as its other operand. Received: operand={operand!r}"
+        )
+
+
 class TensorOperation(Layer):
     """One operation on symbolic tensors, recorded as a graph node.
 
@@ -52,16 +71,35 @@ class TensorOperation(Layer):
     """
 
     def __init__(self, operation, operand=None, reverse=False, index=None, **kwargs):
-        if operation not in OPERATIONS and operation != "getitem":
+        known = isinstance(operation, str) and (operation in OPERATIONS or operation == "getitem")
+        if not known:
             raise ValueError(
                 f"TensorOperation: unknown operation. Expected one of {sorted(OPERATIONS) + ['getitem']}. "
                 f"Received: operation={operation!r}"
             )
+        _check_operand(operation, operand)
         super().__init__(**kwargs)
         self.operation = operation
         self.operand = _plain(operand)
         self.reverse = bool(reverse)
         self.index = index
+
+    def compute_output_spec(self, input_spec, **kwargs):
+        # shape inference traces `apply`; a JAX error there means the inputs do not fit the
+        # operation (shapes that do not broadcast, a bad index): say so with the user's shapes
+        try:
+            return super().compute_output_spec(input_spec, **kwargs)
+        except (TypeError, ValueError, IndexError, OverflowError) as err:
+            specs = input_spec if isinstance(input_spec, (list, tuple)) else [input_spec]
+            shapes = [s.shape for s in specs]
+            what = {"getitem": f"index={_decode_index(self.index)!r}"}.get(
+                self.operation, f"operand={self.operand!r}" if self.operand is not None else ""
+            )
+            raise ValueError(
+                f"Operation {self.operation!r} on symbolic tensors of shapes {shapes} is invalid "
+                f"(layer {self.name!r}){': ' + what if what else ''}. "
+                f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})"
+            ) from None
 
     def apply(self, variables, inputs, *, training=False, rng=None):
         del variables, training, rng

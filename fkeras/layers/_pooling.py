@@ -17,7 +17,7 @@ from jax import lax
 
 from fkeras import _config
 from fkeras.layers._base import Layer
-from fkeras.layers._spec import TensorSpec
+from fkeras.layers._spec import TensorSpec, as_bool
 
 _PADDINGS = ("valid", "same")
 
@@ -71,6 +71,11 @@ def _check_ndim(layer: Layer, spec, ndim: int) -> None:
             f"Layer {layer.name!r} ({type(layer).__name__}) expects an input of rank {ndim}. "
             f"Received: input shape={spec.shape}"
         )
+    if jnp.issubdtype(spec.dtype, jnp.complexfloating):
+        raise TypeError(
+            f"Layer {layer.name!r} ({type(layer).__name__}) expects real-valued inputs. "
+            f"Received: input dtype={spec.dtype}"
+        )
 
 
 def _spatial_axes(data_format: str, rank: int) -> tuple:
@@ -81,7 +86,7 @@ def _spatial_axes(data_format: str, rank: int) -> tuple:
 
 def _check_padding(padding, owner: str) -> str:
     value = padding.lower() if isinstance(padding, str) else padding
-    if value not in _PADDINGS:
+    if not isinstance(value, str) or value not in _PADDINGS:
         raise ValueError(
             f"{owner}: `padding` must be 'valid' or 'same'. Received: padding={padding!r}"
         )
@@ -165,7 +170,10 @@ class _Pooling(Layer):
         if self._mode == "max":
             # numpy (not jnp) init values stay concrete under jit, so JAX picks its
             # differentiable max/add window reducers.
-            init = -np.inf if jnp.issubdtype(x.dtype, jnp.floating) else jnp.iinfo(x.dtype).min
+            if x.dtype == jnp.bool_:
+                init = False
+            else:
+                init = -np.inf if jnp.issubdtype(x.dtype, jnp.floating) else jnp.iinfo(x.dtype).min
             return lax.reduce_window(
                 x, np.array(init, x.dtype), lax.max, window, strides, padding
             ), {}
@@ -359,7 +367,7 @@ class _GlobalPooling(Layer):
             )
         super().__init__(**kwargs)
         self.data_format = data_format
-        self.keepdims = bool(keepdims)
+        self.keepdims = as_bool(self, "keepdims", keepdims)
 
     def _axes(self) -> tuple:
         return _spatial_axes(self.data_format, self._rank)
@@ -379,6 +387,11 @@ class _GlobalPooling(Layer):
     def _reduce(self, x):
         _check_ndim(self, _as_spec(self, x), self._rank + 2)
         if self._mode == "max":
+            if any(x.shape[a] == 0 for a in self._axes()):
+                raise ValueError(
+                    f"Layer {self.name!r} ({type(self).__name__}): the maximum over an empty "
+                    f"axis is undefined. Received: input shape={x.shape}"
+                )
             return jnp.max(x, axis=self._axes(), keepdims=self.keepdims)
         return _mean(x, self._axes(), self.keepdims)
 

@@ -46,7 +46,7 @@ from fkeras.layers._rnn_cells import (
     deserialize_layer,
     flat_state_sizes,
 )
-from fkeras.layers._spec import TensorSpec
+from fkeras.layers._spec import TensorSpec, as_bool
 
 MSG_STATEFUL_BATCH = (
     "Layer {name!r} is stateful (`stateful=True`), so it needs a fixed batch size to hold its "
@@ -342,12 +342,12 @@ class RNN(Layer):
         check_cell(cell)
         super().__init__(**kwargs)
         self.cell = cell
-        self.return_sequences = bool(return_sequences)
-        self.return_state = bool(return_state)
-        self.go_backwards = bool(go_backwards)
-        self.stateful = bool(stateful)
-        self.unroll = bool(unroll)
-        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.return_sequences = as_bool(self, "return_sequences", return_sequences)
+        self.return_state = as_bool(self, "return_state", return_state)
+        self.go_backwards = as_bool(self, "go_backwards", go_backwards)
+        self.stateful = as_bool(self, "stateful", stateful)
+        self.unroll = as_bool(self, "unroll", unroll)
+        self.zero_output_for_mask = as_bool(self, "zero_output_for_mask", zero_output_for_mask)
         self.state_size = cell.state_size
 
     # ---- shapes ---------------------------------------------------------------------------
@@ -366,6 +366,11 @@ class RNN(Layer):
             raise ValueError(
                 f"Layer {self.name!r} ({type(self).__name__}) expects inputs of {want}, "
                 f"`(batch, timesteps, ...features)`. Received: input shape={input_spec.shape}"
+            )
+        if input_spec.shape[1] == 0:
+            raise ValueError(
+                f"Layer {self.name!r} ({type(self).__name__}) needs at least one timestep. "
+                f"Received: input shape={input_spec.shape}"
             )
         return input_spec
 
@@ -811,7 +816,7 @@ class LSTM(_CellRNN):
 
 
 def _check_use_cudnn(value) -> None:
-    if value not in ("auto", True, False):
+    if not isinstance(value, (str, bool)) or value not in ("auto", True, False):
         raise ValueError(
             "Invalid value received for argument `use_cudnn`. Expected one of {'auto', True, "
             f"False}}. Received: use_cudnn={value!r}"

@@ -330,7 +330,7 @@ class UpSampling2D(_UpSampling):
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         method = interpolation.lower() if isinstance(interpolation, str) else interpolation
-        if method not in _RESIZE_METHODS:
+        if not isinstance(method, str) or method not in _RESIZE_METHODS:
             raise ValueError(
                 f"UpSampling2D: `interpolation` must be one of {_RESIZE_METHODS}. "
                 f"Received: interpolation={interpolation!r}"

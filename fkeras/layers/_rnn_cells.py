@@ -62,7 +62,7 @@ import numpy as np
 from fkeras import activations, constraints, initializers, regularizers
 from fkeras.layers._base import Layer
 from fkeras.layers._core import _serialize
-from fkeras.layers._spec import TensorSpec
+from fkeras.layers._spec import TensorSpec, as_bool
 
 MSG_NEEDS_RNG = (
     "Layer {name!r} has dropout and was applied with training=True but no `rng`. Pass a PRNG "
@@ -87,7 +87,8 @@ def check_units(value, name: str = "units") -> int:
 
 def check_implementation(value) -> int:
     """Keras's `implementation` mode of the LSTM/GRU cells: 1 or 2 (Keras 2 also took 0)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value not in (0, 1, 2):
+    is_int = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not is_int or value not in (0, 1, 2):
         raise ValueError(
             f"Invalid value for argument `implementation`: expected 1 or 2. "
             f"Received: implementation={value!r}"
@@ -204,6 +205,20 @@ class RNNCell(Layer):
         """Zero states for `batch_size` samples (Keras's `cell.get_initial_state`)."""
         return [jnp.zeros((batch_size, s), self.dtype) for s in flat_state_sizes(self.state_size)]
 
+    def check_input_spec(self, built_spec, input_spec):
+        """A step input must keep the rank and feature axis the cell was built for."""
+        fits = (
+            isinstance(input_spec, TensorSpec)
+            and input_spec.ndim == built_spec.ndim
+            and input_spec.shape[-1] in (None, built_spec.shape[-1])
+        )
+        if not fits:
+            raise ValueError(
+                f"Input 0 of cell {self.name!r} ({type(self).__name__}) is incompatible with the "
+                f"cell: expected step inputs of shape {built_spec.shape}. "
+                f"Received: input shape={getattr(input_spec, 'shape', input_spec)}"
+            )
+
     def compute_output_spec(self, input_spec, **kwargs):
         shape = cell_output_shape(self, tuple(input_spec.shape))
         states = [
@@ -213,8 +228,13 @@ class RNNCell(Layer):
 
     def apply(self, variables, inputs, *, training=False, rng=None, states=None):
         """Keras's `cell(inputs, states)`: one step, returning `([output, new_states], {})`."""
+        inputs = jnp.asarray(inputs)
+        if inputs.dtype != jnp.dtype(self.dtype):
+            inputs = inputs.astype(self.dtype)  # as the RNN layers do
         if states is None:
-            states = self.get_initial_state(inputs.shape[0])
+            # zeros shaped for this step input (a ConvLSTM cell's states have spatial axes)
+            shapes = cell_state_shapes(self, tuple(inputs.shape))
+            states = [jnp.zeros(s, self.dtype) for s in shapes]
         out, new = self.step(
             variables["params"], inputs, _as_list(states), training=training, rng=rng
         )
@@ -255,10 +275,12 @@ class _GatedCell(RNNCell):
         self.units = units
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.use_bias = as_bool(self, "use_bias", use_bias)
+        self.kernel_initializer = initializers.get_or_default(kernel_initializer, "glorot_uniform")
+        self.recurrent_initializer = initializers.get_or_default(
+            recurrent_initializer, "orthogonal"
+        )
+        self.bias_initializer = initializers.get_or_default(bias_initializer, "zeros")
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
@@ -512,7 +534,7 @@ class GRUCell(_GatedCell):
             seed,
             **kwargs,
         )
-        self.reset_after = bool(reset_after)
+        self.reset_after = as_bool(self, "reset_after", reset_after)
 
     def _bias_init(self, key, dtype):
         shape = (2, 3 * self.units) if self.reset_after else (3 * self.units,)
@@ -627,7 +649,7 @@ class LSTMCell(_GatedCell):
             **kwargs,
         )
         self.state_size = [self.units, self.units]
-        self.unit_forget_bias = bool(unit_forget_bias)
+        self.unit_forget_bias = as_bool(self, "unit_forget_bias", unit_forget_bias)
 
     def _bias_init(self, key, dtype):
         if not self.unit_forget_bias:

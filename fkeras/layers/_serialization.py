@@ -219,14 +219,14 @@ def instantiate(config: dict, custom_objects: dict | None = None) -> Layer:
         if "custom_objects" in inspect.signature(cls.from_config).parameters:
             return cls.from_config(inner, custom_objects=custom_objects)
         return cls.from_config(inner)
-    if isinstance(inner, list):  # Keras 2 Sequential-like configs are lists; nothing else is
+    if not isinstance(inner, dict):  # Keras 2 Sequential configs are lists: models only
         raise TypeError(
             f"The config of layer class {cls.__name__!r} must be a dict. Received: config={inner!r}"
         )
     try:
         layer = cls.from_config(clean_layer_config(cls, inner, custom_objects))
-    except ValueError as err:
-        raise ValueError(
+    except (TypeError, ValueError) as err:  # TypeError: a config missing or adding arguments
+        raise (TypeError if isinstance(err, TypeError) else ValueError)(
             f"Could not rebuild layer {inner.get('name', config['class_name'])!r} "
             f"({config['class_name']}) from its config: {err}\nIf the config names your own "
             "functions or classes (activations, initializers, ...), pass them in `custom_objects`."

@@ -93,6 +93,16 @@ def standardize_dtype(dtype: Any) -> str:
     return resolved.name
 
 
+def as_bool(owner: Any, name: str, value: Any) -> bool:
+    """A boolean constructor flag of layer `owner`: a bool (an int, or None meaning False, as
+    Keras's `bool()` reads them); a string, float, array or other object is a TypeError."""
+    if value is None or isinstance(value, (bool, int, np.bool_, np.integer)):
+        return bool(value)
+    raise TypeError(
+        f"{type(owner).__name__}: `{name}` must be a bool. Received: {name}={value!r}"
+    )
+
+
 def spec_of(x) -> TensorSpec:
     """The spec of a concrete array (or anything with .shape/.dtype)."""
     return TensorSpec(tuple(x.shape), standardize_dtype(x.dtype))

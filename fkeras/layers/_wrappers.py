@@ -273,7 +273,8 @@ class Bidirectional(Wrapper):
                 "`backward_layer` must be an fkeras Layer instance. "
                 f"Received: backward_layer={backward_layer!r}"
             )
-        if merge_mode not in _MERGE_MODES:
+        is_mode = merge_mode is None or isinstance(merge_mode, str)
+        if not is_mode or merge_mode not in _MERGE_MODES:
             raise ValueError(
                 "Invalid merge mode. Merge mode should be one of "
                 f'{{"sum", "mul", "ave", "concat", None}}. Received: merge_mode={merge_mode!r}'
@@ -315,7 +316,13 @@ class Bidirectional(Wrapper):
         return (self.forward_layer, self.backward_layer)
 
     def _seq_spec(self, input_spec):
-        return input_spec[0] if isinstance(input_spec, (list, tuple)) else input_spec
+        spec = input_spec[0] if isinstance(input_spec, (list, tuple)) and input_spec else input_spec
+        if not isinstance(spec, TensorSpec):
+            raise ValueError(
+                f"Layer {self.name!r} (Bidirectional) expects a sequence tensor (or a list starting "
+                f"with one, followed by initial states). Received: {input_spec!r}"
+            )
+        return spec
 
     def _child_specs(self, input_spec):
         spec = self._seq_spec(input_spec)

@@ -10,8 +10,13 @@ import numpy as np
 
 from fkeras import losses as _losses
 from fkeras._config import epsilon
-from fkeras.metrics._base import Metric, State, StateSpec
-from fkeras.metrics._confusion import _COUNTS, confusion_counts, is_evenly_distributed
+from fkeras.metrics._base import Metric, State, StateSpec, check_int
+from fkeras.metrics._confusion import (
+    _COUNTS,
+    confusion_counts,
+    is_evenly_distributed,
+    parse_thresholds,
+)
 
 Array = jax.Array
 _CURVES = {"roc": "ROC", "pr": "PR", "prgain": "PRGAIN"}
@@ -76,10 +81,12 @@ class AUC(Metric):
     ):
         self._init_from_thresholds = thresholds is not None
         if thresholds is not None:
+            thresholds = parse_thresholds(thresholds)
             self.num_thresholds = len(thresholds) + 2
             thresholds = sorted(thresholds)
             self._evenly = is_evenly_distributed(np.array([0.0, *thresholds, 1.0]))
         else:
+            check_int("AUC", "num_thresholds", num_thresholds)
             if num_thresholds <= 1:
                 raise ValueError(
                     "Argument `num_thresholds` must be an integer > 1. "
@@ -93,6 +100,12 @@ class AUC(Metric):
         self.curve = _curve(curve)
         self.summation_method = _summation(summation_method)
         super().__init__(name=name, dtype=dtype)
+        check_int("AUC", "num_labels", num_labels, minimum=1, allow_none=True)
+        if not isinstance(multi_label, (bool, int, np.bool_)):
+            raise ValueError(
+                f"AUC: argument `multi_label` must be a bool. "
+                f"Received: multi_label={multi_label!r}"
+            )
         if num_labels and not multi_label:
             raise ValueError("`num_labels` is needed only when `multi_label` is True.")
         self.multi_label = multi_label

@@ -15,6 +15,7 @@ The Keras facade (`update_state`, `result`, `reset_state`) keeps one such state 
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +42,11 @@ class Metric:
     """
 
     def __init__(self, name: str | None = None, dtype: Any = None):
+        if name is not None and not isinstance(name, str):
+            raise TypeError(
+                f"{type(self).__name__}: `name` must be a string. "
+                f"Received: name={name!r}"
+            )
         self.name = name or uniquify(to_snake_case(type(self).__name__))
         self._dtype = _losses.standardize_dtype(dtype)
         self._state: State | None = None
@@ -227,6 +233,13 @@ class MeanMetricWrapper(Mean):
     def __init__(self, fn: Callable, name: str | None = None, dtype: Any = None, **kwargs):
         if not callable(fn):
             raise TypeError(f"`fn` must be callable. Received: fn={fn!r}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(
+                f"{type(self).__name__}: `name` must be a string. "
+                f"Received: name={name!r}"
+            )
+        if _is_builtin(fn):
+            _losses.check_fn_kwargs(type(self).__name__, kwargs)
         super().__init__(name=name or _fn_name(fn), dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
@@ -236,6 +249,8 @@ class MeanMetricWrapper(Mean):
         if _is_array_like(y_true) and _is_array_like(y_pred):
             y_true, y_pred = jnp.asarray(y_true), jnp.asarray(y_pred)
             y_true, y_pred = _losses.squeeze_or_expand_to_same_rank(y_true, y_pred)
+            if "axis" in self._fn_kwargs and _is_builtin(self._fn):
+                _losses.check_axis(type(self).__name__, self._fn_kwargs["axis"], jnp.ndim(y_pred))
         values, values_mask = _losses.call_with_mask(self._fn, y_true, y_pred, **self._fn_kwargs)
         sample_weight = _losses.apply_mask(sample_weight, mask, self.dtype, "sum")
         return self._accumulate(state, values, sample_weight, values_mask)
@@ -265,6 +280,41 @@ class _BuiltinMeanMetric(MeanMetricWrapper):
     @classmethod
     def from_config(cls, config: dict) -> Metric:
         return cls(**config)
+
+
+def check_int(owner: str, name: str, value: Any, minimum: int | None = None,
+              allow_none: bool = False) -> int | None:
+    """`value` as an int (`>= minimum`), or None if allowed; else a ValueError naming `name`."""
+    if value is None and allow_none:
+        return None
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not ok or (minimum is not None and value < minimum):
+        expected = "an integer" + (f" >= {minimum}" if minimum is not None else "")
+        raise ValueError(
+            f"{owner}: argument `{name}` must be {expected}{' or None' if allow_none else ''}. "
+            f"Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def check_real(owner: str, name: str, value: Any, low: float | None = None,
+               high: float | None = None) -> float:
+    """`value` as a float in `[low, high]`; else a ValueError naming `name`."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and value == value
+    if ok and ((low is not None and value < low) or (high is not None and value > high)):
+        ok = False
+    if not ok:
+        bounds = f" in [{low}, {high}]" if low is not None and high is not None else ""
+        raise ValueError(
+            f"{owner}: argument `{name}` must be a number{bounds}. "
+            f"Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def _is_builtin(fn: Callable) -> bool:
+    """fkeras's own metric functions, whose keyword arguments fkeras checks (a user's it cannot)."""
+    return (getattr(fn, "__module__", None) or "").startswith("fkeras.")
 
 
 def _fn_name(fn: Callable) -> str:

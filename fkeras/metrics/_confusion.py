@@ -16,7 +16,7 @@ import numpy as np
 
 from fkeras import losses as _losses
 from fkeras._config import epsilon
-from fkeras.metrics._base import Metric, State, StateSpec
+from fkeras.metrics._base import Metric, State, StateSpec, check_int, check_real
 
 Array = jax.Array
 NEG_INF = -1e10
@@ -30,12 +30,16 @@ def _to_list(x) -> list:
 def parse_thresholds(thresholds, default: float = 0.5) -> list[float]:
     """`thresholds` as a list, checked to lie in [0, 1]; `default` when None."""
     if thresholds is not None:
-        bad = [t for t in _to_list(thresholds) if t is None or t < 0 or t > 1]
+        bad = [t for t in _to_list(thresholds) if not _is_real(t) or t < 0 or t > 1]
         if bad:
             raise ValueError(
                 f"Threshold values must be in [0, 1]. Received: thresholds={thresholds!r}"
             )
     return _to_list(default if thresholds is None else thresholds)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
 def is_evenly_distributed(thresholds) -> bool:
@@ -232,8 +236,10 @@ class _PrecisionRecall(_ThresholdMetric):
         super().__init__(name=name, dtype=dtype)
         self._counts = ("true_positives", other)
         self.init_thresholds = thresholds
-        self.top_k = top_k
-        self.class_id = class_id
+        self.top_k = check_int(type(self).__name__, "top_k", top_k, minimum=1, allow_none=True)
+        self.class_id = check_int(
+            type(self).__name__, "class_id", class_id, minimum=0, allow_none=True
+        )
         self.thresholds = parse_thresholds(thresholds, 0.5 if top_k is None else NEG_INF)
         self._evenly = is_evenly_distributed(self.thresholds)
 
@@ -271,13 +277,11 @@ class _SensitivitySpecificityBase(_ThresholdMetric):
 
     def __init__(self, value, num_thresholds=200, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
-        if num_thresholds <= 0:
-            raise ValueError(
-                "Argument `num_thresholds` must be an integer > 0. "
-                f"Received: num_thresholds={num_thresholds}"
-            )
+        num_thresholds = check_int(type(self).__name__, "num_thresholds", num_thresholds, minimum=1)
         self.value = value
-        self.class_id = class_id
+        self.class_id = check_int(
+            type(self).__name__, "class_id", class_id, minimum=0, allow_none=True
+        )
         self.num_thresholds = num_thresholds
         if num_thresholds == 1:
             self.thresholds, self._evenly = [0.5], False
@@ -302,8 +306,11 @@ class _SensitivitySpecificityBase(_ThresholdMetric):
 
 
 def _check_rate(name: str, value: float) -> None:
-    if value < 0 or value > 1:
-        raise ValueError(f"Argument `{name}` must be in the range [0, 1]. Received: {name}={value}")
+    if not _is_real(value) or value < 0 or value > 1:
+        raise ValueError(
+            f"Argument `{name}` must be in the range [0, 1]. "
+            f"Received: {name}={value!r}"
+        )
 
 
 class SensitivityAtSpecificity(_SensitivitySpecificityBase):

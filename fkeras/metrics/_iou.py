@@ -4,6 +4,7 @@ class, columns: predicted class), in an integer dtype by default as in Keras."""
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +13,7 @@ import jax.numpy as jnp
 
 from fkeras._config import epsilon
 from fkeras.metrics._accuracy import _argmax
-from fkeras.metrics._base import Metric, State, StateSpec
+from fkeras.metrics._base import Metric, State, StateSpec, check_int, check_real
 
 Array = jax.Array
 
@@ -51,7 +52,20 @@ class IoU(Metric):
         sparse_y_pred: bool = True,
         axis: int = -1,
     ):
-        super().__init__(name=name, dtype=dtype or "int32")
+        super().__init__(name=name, dtype="int32" if dtype is None else dtype)
+        owner = type(self).__name__
+        num_classes = check_int(owner, "num_classes", num_classes, minimum=1)
+        ids_ok = isinstance(target_class_ids, (list, tuple, range)) and all(
+            isinstance(i, numbers.Integral) and not isinstance(i, bool) and i >= 0
+            for i in target_class_ids
+        )
+        if not ids_ok or not target_class_ids:
+            raise ValueError(
+                f"{owner}: argument `target_class_ids` must be a non-empty list of class ids (ints "
+                f">= 0). Received: target_class_ids={target_class_ids!r}"
+            )
+        check_int(owner, "ignore_class", ignore_class, allow_none=True)
+        check_int(owner, "axis", axis)
         if max(target_class_ids) >= num_classes:
             raise ValueError(
                 f"Target class id {max(target_class_ids)} is out of range [0, {num_classes}). "
@@ -74,6 +88,13 @@ class IoU(Metric):
             y_pred = _argmax(y_pred, axis=self.axis)
         y_true = jnp.asarray(y_true).astype(self.dtype).reshape(-1)
         y_pred = jnp.asarray(y_pred).astype(self.dtype).reshape(-1)
+        if y_true.shape != y_pred.shape:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r}: `y_true` and `y_pred` must hold one class "
+                "id per sample (set sparse_y_true/sparse_y_pred=False for one-hot or score "
+                "inputs). "
+                f"Received: {y_true.shape[0]} labels and {y_pred.shape[0]} predictions"
+            )
         weight = jnp.asarray(1 if sample_weight is None else sample_weight).astype(self.dtype)
         if weight.ndim > 1:
             weight = weight.reshape(-1)
@@ -124,7 +145,7 @@ class BinaryIoU(IoU):
         dtype: Any = None,
     ):
         super().__init__(2, target_class_ids, name=name, dtype=dtype)
-        self.threshold = threshold
+        self.threshold = check_real("BinaryIoU", "threshold", threshold)
 
     def update(self, state: State, y_true, y_pred, sample_weight=None) -> State:
         y_true = jnp.asarray(y_true).astype(self.dtype)
@@ -149,6 +170,7 @@ class MeanIoU(IoU):
         sparse_y_pred: bool = True,
         axis: int = -1,
     ):
+        num_classes = check_int(type(self).__name__, "num_classes", num_classes, minimum=1)
         super().__init__(
             num_classes, list(range(num_classes)), name=name, dtype=dtype,
             ignore_class=ignore_class, sparse_y_true=sparse_y_true,

@@ -99,12 +99,18 @@ class Model(Trainer, Layer):
         if index is not None:
             if name is not None:
                 raise ValueError(f"Provide only a layer name or a layer index. Received: index={index}, name={name}.")
+            if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+                raise TypeError(f"get_layer: `index` must be an integer. Received: index={index!r}")
             if not -len(self.layers) <= index < len(self.layers):
                 raise ValueError(
                     f"Was asked to retrieve layer at index {index} but model only has "
                     f"{len(self.layers)} layers."
                 )
             return self.layers[index]
+        if name is None:
+            raise ValueError("get_layer: provide either a layer `name` or an `index`. Received: name=None, index=None")
+        if not isinstance(name, str):
+            raise TypeError(f"get_layer: `name` must be a string. Received: name={name!r}")
         for layer in self.layers:
             if layer.name == name:
                 return layer
@@ -165,7 +171,7 @@ class Model(Trainer, Layer):
         training = bool(kwargs.pop("training", False) or False)
         if kwargs:
             return super()._call_eager(inputs, dict(kwargs, training=training))
-        inputs = jax.tree_util.tree_map(jnp.asarray, inputs)
+        inputs = jax.tree_util.tree_map(jnp.asarray, _eager_inputs(self, inputs))
         self._ensure_built(jax.tree_util.tree_map(lambda a: TensorSpec(tuple(a.shape), str(a.dtype)), inputs))
         fn = self.__dict__.get("_eager_apply")
         if fn is None:
@@ -421,3 +427,48 @@ class Model(Trainer, Layer):
         from fkeras.models import _config_graph
 
         return _config_graph.functional_from_config(cls, config, custom_objects)
+
+
+def _numeric_array(value, what: str, model_name: str):
+    """`value` as a numpy array of a numeric dtype, or a TypeError naming the model input."""
+    if value is None:
+        raise TypeError(f"Model {model_name!r}: {what} is None; expected an array. Received: {what}=None")
+    if isinstance(value, jax.Array):
+        return value
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as err:  # ragged nested lists
+        raise TypeError(
+            f"Model {model_name!r}: {what} could not be converted to an array ({err}). "
+            f"Received: {what} of type {type(value).__name__}"
+        ) from None
+    if array.dtype.kind not in "biufc":
+        raise TypeError(
+            f"Model {model_name!r}: {what} must hold numbers; got an array of dtype {array.dtype}. "
+            f"Received: {what}={_short(value)}"
+        )
+    return array
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _eager_inputs(model, inputs):
+    """The arrays to run `model(inputs)` on: one array per model input, in the model's structure."""
+    names = model.input_names
+    if isinstance(inputs, dict):
+        return {k: _numeric_array(v, f"input {k!r}", model.name) for k, v in inputs.items()}
+    if len(names) == 1:
+        if isinstance(inputs, (list, tuple)) and len(inputs) == 1 and hasattr(inputs[0], "shape"):
+            return [_numeric_array(inputs[0], f"input {names[0]!r}", model.name)]
+        return _numeric_array(inputs, f"input {names[0]!r}", model.name)
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError(
+            f"Model {model.name!r} has {len(names)} inputs {names}: pass a list or a dict of arrays. "
+            f"Received: inputs of type {type(inputs).__name__}"
+        )
+    return [_numeric_array(v, f"input {n!r}", model.name) for n, v in zip(names, inputs)] + [
+        _numeric_array(v, f"input {i}", model.name) for i, v in enumerate(inputs[len(names):], len(names))
+    ]

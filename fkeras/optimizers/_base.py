@@ -83,7 +83,7 @@ def _check_learning_rate(value: Any) -> float | Callable:
         return float(value)
     if _is_number(value):
         return float(value)
-    if callable(value):
+    if callable(value) and not isinstance(value, type):  # a class, not an instance, is a slip
         return value
     raise ValueError(
         "Argument `learning_rate` should be a float, an instance of LearningRateSchedule, or a "

@@ -11,13 +11,33 @@ import jax
 import optax
 
 from fkeras.optimizers import _algorithms as alg
-from fkeras.optimizers._base import LearningRate, Optimizer
+from fkeras.optimizers._base import LearningRate, Optimizer, _is_number
 
 _EPSILON = 1e-7
 
 
-def _epsilon(value: float | None) -> float:
-    return _EPSILON if value is None else value
+def _number(owner: Any, name: str, value: Any) -> float:
+    """A hyperparameter that must be a real number (checked here, not at the first update)."""
+    if not _is_number(value):
+        raise TypeError(
+            f"{type(owner).__name__}: argument `{name}` must be a float. Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def _flag(owner: Any, name: str, value: Any) -> bool:
+    scalar = hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0
+    if not isinstance(value, (bool, int)) and not scalar:
+        raise TypeError(
+            f"{type(owner).__name__}: argument `{name}` must be a bool. Received: {name}={value!r}"
+        )
+    return bool(value)
+
+
+def _epsilon(value: float | None, owner: Any = None) -> float:
+    if value is None:
+        return _EPSILON
+    return _number(owner, "epsilon", value)
 
 
 class SGD(Optimizer):
@@ -60,7 +80,7 @@ class SGD(Optimizer):
                 f"`momentum` must be a float between [0, 1]. Received: momentum={momentum!r}"
             )
         self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
+        self.nesterov = _flag(self, "nesterov", nesterov)
 
     def _update_rule(self, learning_rate: jax.Array) -> optax.GradientTransformation:
         return alg.scale_by_keras_sgd(learning_rate, self.momentum, self.nesterov)
@@ -107,10 +127,10 @@ class RMSprop(Optimizer):
         super().__init__(
             learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name, **kwargs
         )
-        self.rho = rho
-        self.momentum = momentum
-        self.epsilon = _epsilon(epsilon)
-        self.centered = centered
+        self.rho = _number(self, "rho", rho)
+        self.momentum = _number(self, "momentum", momentum)
+        self.epsilon = _epsilon(epsilon, self)
+        self.centered = _flag(self, "centered", centered)
 
     def _update_rule(self, learning_rate: jax.Array) -> optax.GradientTransformation:
         return alg.scale_by_keras_rmsprop(
@@ -165,8 +185,10 @@ class Adagrad(Optimizer):
         super().__init__(
             learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name, **kwargs
         )
-        self.initial_accumulator_value = initial_accumulator_value
-        self.epsilon = _epsilon(epsilon)
+        self.initial_accumulator_value = _number(
+            self, "initial_accumulator_value", initial_accumulator_value
+        )
+        self.epsilon = _epsilon(epsilon, self)
 
     def _update_rule(self, learning_rate: jax.Array) -> optax.GradientTransformation:
         return alg.scale_by_keras_adagrad(
@@ -214,8 +236,8 @@ class Adadelta(Optimizer):
         super().__init__(
             learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name, **kwargs
         )
-        self.rho = rho
-        self.epsilon = _epsilon(epsilon)
+        self.rho = _number(self, "rho", rho)
+        self.epsilon = _epsilon(epsilon, self)
 
     def _update_rule(self, learning_rate: jax.Array) -> optax.GradientTransformation:
         return alg.scale_by_keras_adadelta(learning_rate, self.rho, self.epsilon)
@@ -264,10 +286,10 @@ class Adam(Optimizer):
         super().__init__(
             learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name, **kwargs
         )
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = _epsilon(epsilon)
-        self.amsgrad = amsgrad
+        self.beta_1 = _number(self, "beta_1", beta_1)
+        self.beta_2 = _number(self, "beta_2", beta_2)
+        self.epsilon = _epsilon(epsilon, self)
+        self.amsgrad = _flag(self, "amsgrad", amsgrad)
 
     def _update_rule(self, learning_rate: jax.Array) -> optax.GradientTransformation:
         return alg.scale_by_keras_adam(
@@ -357,9 +379,9 @@ class Adamax(Optimizer):
         super().__init__(
             learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name, **kwargs
         )
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = _epsilon(epsilon)
+        self.beta_1 = _number(self, "beta_1", beta_1)
+        self.beta_2 = _number(self, "beta_2", beta_2)
+        self.epsilon = _epsilon(epsilon, self)
 
     def _update_rule(self, learning_rate: jax.Array) -> optax.GradientTransformation:
         return alg.scale_by_keras_adamax(learning_rate, self.beta_1, self.beta_2, self.epsilon)
@@ -403,9 +425,9 @@ class Nadam(Optimizer):
         super().__init__(
             learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name, **kwargs
         )
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = _epsilon(epsilon)
+        self.beta_1 = _number(self, "beta_1", beta_1)
+        self.beta_2 = _number(self, "beta_2", beta_2)
+        self.epsilon = _epsilon(epsilon, self)
 
     def _update_rule(self, learning_rate: jax.Array) -> optax.GradientTransformation:
         return alg.scale_by_keras_nadam(learning_rate, self.beta_1, self.beta_2, self.epsilon)
@@ -453,13 +475,14 @@ class Ftrl(Optimizer):
         super().__init__(
             learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name, **kwargs
         )
+        learning_rate_power = _number(self, "learning_rate_power", learning_rate_power)
         for arg, value in [
             ("initial_accumulator_value", initial_accumulator_value),
             ("l1_regularization_strength", l1_regularization_strength),
             ("l2_regularization_strength", l2_regularization_strength),
             ("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength),
         ]:
-            if value < 0.0:
+            if _number(self, arg, value) < 0.0:
                 raise ValueError(
                     f"`{arg}` needs to be positive or zero. Received: {arg}={value}."
                 )
@@ -469,11 +492,11 @@ class Ftrl(Optimizer):
                 f"Received: learning_rate_power={learning_rate_power}."
             )
         self.learning_rate_power = learning_rate_power
-        self.initial_accumulator_value = initial_accumulator_value
-        self.l1_regularization_strength = l1_regularization_strength
-        self.l2_regularization_strength = l2_regularization_strength
-        self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
-        self.beta = beta
+        self.initial_accumulator_value = float(initial_accumulator_value)
+        self.l1_regularization_strength = float(l1_regularization_strength)
+        self.l2_regularization_strength = float(l2_regularization_strength)
+        self.l2_shrinkage_regularization_strength = float(l2_shrinkage_regularization_strength)
+        self.beta = _number(self, "beta", beta)
 
     def _update_rule(self, learning_rate: jax.Array) -> optax.GradientTransformation:
         return alg.scale_by_keras_ftrl(learning_rate, **self._hyper_config())
@@ -522,13 +545,14 @@ class Lion(Optimizer):
         super().__init__(
             learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name, **kwargs
         )
+        beta_1 = _number(self, "beta_1", beta_1)
         if beta_1 <= 0 or beta_1 > 1:
             raise ValueError(
                 "Argument `beta_1` must be in the [0, 1] range. Otherwise, the optimizer "
                 f"degenerates to SignSGD. Received: beta_1={beta_1}."
             )
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
+        self.beta_1 = _number(self, "beta_1", beta_1)
+        self.beta_2 = _number(self, "beta_2", beta_2)
 
     def _update_rule(self, learning_rate: jax.Array) -> optax.GradientTransformation:
         return alg.scale_by_keras_lion(learning_rate, self.beta_1, self.beta_2)

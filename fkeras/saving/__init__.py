@@ -15,7 +15,10 @@ For the pure path, `save_variables`/`load_variables` store any pytree of arrays 
 HDF5 needs `h5py` (pip install h5py); it is imported only by the functions that read or write it.
 """
 
+import contextlib
 import os
+import zipfile
+import zlib
 
 from fkeras.saving import _h5_legacy, _keras_zip, _weights_h5
 from fkeras.saving._compile_state import restore_optimizer_state as restore_optimizer_state
@@ -28,11 +31,26 @@ _WEIGHTS_EXTENSIONS = "`.weights.h5`, `.h5`/`.hdf5` (Keras 2 layout), or `.keras
 
 def _path(filepath) -> str:
     try:
-        return os.fspath(filepath)
+        return os.fsdecode(os.fspath(filepath))  # bytes paths too
     except TypeError:
         raise TypeError(
             f"`filepath` must be a string or a path-like object. Received: filepath={filepath!r}"
         ) from None
+
+
+@contextlib.contextmanager
+def _reading(path: str):
+    """Turn the low-level errors of a damaged file (h5py's KeyError/RuntimeError/OSError, zip
+    and zlib errors) into one ValueError naming the file; a missing file stays FileNotFoundError."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise
+    except (KeyError, RuntimeError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        raise ValueError(
+            f"Could not read {path!r}: the file is corrupt or truncated, or was not written by "
+            f"Keras/fkeras. ({type(err).__name__}: {err})"
+        ) from err
 
 
 def _is_h5(path: str) -> bool:
@@ -89,9 +107,11 @@ def load_model(
     """
     path = _path(filepath)
     if path.endswith(".keras"):
-        return _keras_zip.load_model(path, custom_objects, compile, safe_mode)
+        with _reading(path):
+            return _keras_zip.load_model(path, custom_objects, compile, safe_mode)
     if _is_h5(path):
-        return _h5_legacy.load_model(path, custom_objects, compile, safe_mode)
+        with _reading(path):
+            return _h5_legacy.load_model(path, custom_objects, compile, safe_mode)
     raise ValueError(
         f"File format not supported: filepath={path}. fkeras loads {_MODEL_EXTENSIONS} files."
     )
@@ -134,11 +154,14 @@ def load_weights(model, filepath, skip_mismatch: bool = False, by_name: bool = F
     path = _path(filepath)
     if path.endswith(".keras"):
         _weights_h5._require_built(model, "loading weights into")
-        _keras_zip.load_weights(model, path, skip_mismatch, by_name)
+        with _reading(path):
+            _keras_zip.load_weights(model, path, skip_mismatch, by_name)
     elif path.endswith(".weights.h5"):
-        _weights_h5.load_weights(model, path, skip_mismatch, by_name)
+        with _reading(path):
+            _weights_h5.load_weights(model, path, skip_mismatch, by_name)
     elif _is_h5(path):
-        _h5_legacy.load_weights(model, path, skip_mismatch, by_name)
+        with _reading(path):
+            _h5_legacy.load_weights(model, path, skip_mismatch, by_name)
     else:
         raise ValueError(
             f"File format not supported: filepath={path}. Weights load from {_WEIGHTS_EXTENSIONS}."

@@ -63,7 +63,12 @@ def to_categorical(y: Any, num_classes: int | None = None, dtype: Any = "float32
             f"to_categorical: labels must lie in [0, num_classes={num_classes}). "
             f"Received: labels from {y.min()} to {y.max()}"
         )
-    categorical = np.zeros((y.shape[0], num_classes), dtype=dtype)
+    try:
+        categorical = np.zeros((y.shape[0], num_classes), dtype=dtype)
+    except (ValueError, MemoryError):
+        raise ValueError(
+            f"to_categorical: {y.shape[0]} x num_classes={num_classes} is too large an array."
+        ) from None
     categorical[np.arange(y.shape[0]), y] = 1
     return categorical.reshape(tuple(input_shape) + (num_classes,))
 
