@@ -1,6 +1,6 @@
 """Callbacks for `fit`, `evaluate` and `predict` (`keras.callbacks`).
 
-Not provided yet: `TensorBoard`, `BackupAndRestore`, `SwapEMAWeights`.
+Not provided yet: `BackupAndRestore`, `SwapEMAWeights`.
 """
 
 from fkeras.callbacks._callback import Callback as Callback
@@ -16,6 +16,7 @@ from fkeras.callbacks._monitor import EarlyStopping as EarlyStopping
 from fkeras.callbacks._monitor import MonitorCallback as MonitorCallback
 from fkeras.callbacks._monitor import ReduceLROnPlateau as ReduceLROnPlateau
 from fkeras.callbacks._progbar_logger import ProgbarLogger as ProgbarLogger
+from fkeras.callbacks._tensorboard import TensorBoard as TensorBoard
 
 __all__ = [
     "CSVLogger",
@@ -30,5 +31,6 @@ __all__ = [
     "ProgbarLogger",
     "ReduceLROnPlateau",
     "RemoteMonitor",
+    "TensorBoard",
     "TerminateOnNaN",
 ]
