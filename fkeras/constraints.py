@@ -10,7 +10,6 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from fkeras import _config
-from fkeras._naming import to_snake_case
+from fkeras._registry import Registry
 
 Array = jax.Array
 Axis = int | tuple[int, ...] | list[int]
@@ -151,87 +150,35 @@ non_neg = nonneg = NonNeg
 unit_norm = unitnorm = UnitNorm
 min_max_norm = MinMaxNorm
 
-_CLASSES = (Constraint, MaxNorm, MinMaxNorm, NonNeg, UnitNorm)
-_BY_NAME: dict[str, type[Constraint]] = {cls.__name__: cls for cls in _CLASSES}
-_BY_NAME.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
-_BY_NAME.update({"maxnorm": MaxNorm, "nonneg": NonNeg, "unitnorm": UnitNorm})
+_REGISTRY = Registry(
+    "constraint",
+    Constraint,
+    "keras.constraints",
+    (Constraint, MaxNorm, MinMaxNorm, NonNeg, UnitNorm),
+    aliases={"maxnorm": MaxNorm, "nonneg": NonNeg, "unitnorm": UnitNorm},
+)
+_BY_NAME = _REGISTRY.by_name
 
 
 def serialize(constraint: Constraint | Callable[..., Any]) -> dict[str, Any]:
-    """Returns Keras 3's config dict for `constraint` (`module`, `class_name`, `config`).
-
-    A plain named function serializes by name, as in Keras 3; deserializing it needs the
-    function in `custom_objects`.
-    """
-    if isinstance(constraint, Constraint):
-        return {
-            "module": "keras.constraints",
-            "class_name": type(constraint).__name__,
-            "config": constraint.get_config(),
-            "registered_name": None,
-        }
-    name = getattr(constraint, "__name__", None)
-    if not callable(constraint) or not name or name == "<lambda>":
-        raise ValueError(
-            "Cannot serialize this constraint: it is neither a Constraint nor a named function. "
-            f"Received: constraint={constraint!r}"
-        )
-    return {
-        "module": "builtins",
-        "class_name": "function",
-        "config": name,
-        "registered_name": "function",
-    }
+    """Keras 3's config dict for `constraint` (`module`, `class_name`, `config`); a plain named
+    function serializes by name and needs `custom_objects` to deserialize."""
+    return _REGISTRY.serialize(constraint)
 
 
 def deserialize(
     config: dict[str, Any] | str, custom_objects: dict[str, Any] | None = None
 ) -> Constraint:
     """Builds a constraint from a name or a Keras 2/3 config dict (`class_name`, `config`)."""
-    custom_objects = custom_objects or {}
-    if isinstance(config, str):
-        config = {"class_name": config, "config": {}}
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            "A constraint config must be a name or a dict with a 'class_name' key. "
-            f"Received: config={config!r}"
-        )
-    name = config["class_name"]
-    if name == "function" and isinstance(config.get("config"), str):
-        fn = custom_objects.get(config["config"])
-        if fn is None:
-            raise ValueError(
-                "Unknown constraint function: pass it in `custom_objects`. "
-                f"Received: identifier={config['config']!r}"
-            )
-        return fn
-    cls = custom_objects.get(name) or _BY_NAME.get(name)
-    if cls is None:
-        raise ValueError(
-            f"Unknown constraint. Expected one of {sorted(_BY_NAME)}. Received: identifier={name!r}"
-        )
-    kwargs = config.get("config") or {}
-    return cls.from_config(kwargs) if hasattr(cls, "from_config") else cls(**kwargs)
+    return _REGISTRY.deserialize(config, custom_objects)
 
 
 def get(identifier: Any) -> Constraint | Any | None:
     """Returns a constraint from `None`, a name, a config dict, a class or a callable.
 
-    Names are Keras's (`"max_norm"`, `"MaxNorm"`, `"non_neg"`, `"unit_norm"`, ...); a class is
-    instantiated with its defaults; any other callable `fn(w) -> w` is returned unchanged.
+    A class is instantiated with its defaults; any other callable is returned unchanged.
 
     Raises:
         ValueError: for an unknown name or an identifier of another type.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(
-        "Could not interpret constraint identifier: expected a name, a config dict or a "
-        f"callable. Received: identifier={identifier!r}"
-    )
+    return _REGISTRY.get(identifier)

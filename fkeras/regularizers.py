@@ -11,7 +11,6 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from fkeras import _config
-from fkeras._naming import to_snake_case
+from fkeras._registry import Registry
 
 Array = jax.Array
 
@@ -187,89 +186,35 @@ l1 = L1
 l2 = L2
 orthogonal_regularizer = OrthogonalRegularizer
 
-_CLASSES = (Regularizer, L1, L2, L1L2, OrthogonalRegularizer)
-_BY_NAME: dict[str, Any] = {cls.__name__: cls for cls in _CLASSES}
-_BY_NAME.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
-_BY_NAME["l1l2"] = L1L2  # Keras 3's snake case of "L1L2"
-_BY_NAME["l1_l2"] = l1_l2
+_REGISTRY = Registry(
+    "regularizer",
+    Regularizer,
+    "keras.regularizers",
+    (Regularizer, L1, L2, L1L2, OrthogonalRegularizer),
+    aliases={"l1l2": L1L2, "l1_l2": l1_l2},  # "l1l2": Keras 3's snake case of "L1L2"
+)
+_BY_NAME = _REGISTRY.by_name
 
 
 def serialize(regularizer: Regularizer | Callable[..., Any]) -> dict[str, Any]:
-    """Returns Keras 3's config dict for `regularizer` (`module`, `class_name`, `config`).
-
-    A plain named function serializes by name, as in Keras 3; deserializing it needs the
-    function in `custom_objects`.
-    """
-    if isinstance(regularizer, Regularizer):
-        return {
-            "module": "keras.regularizers",
-            "class_name": type(regularizer).__name__,
-            "config": regularizer.get_config(),
-            "registered_name": None,
-        }
-    name = getattr(regularizer, "__name__", None)
-    if not callable(regularizer) or not name or name == "<lambda>":
-        raise ValueError(
-            "Cannot serialize this regularizer: it is neither a Regularizer nor a named function. "
-            f"Received: regularizer={regularizer!r}"
-        )
-    return {
-        "module": "builtins",
-        "class_name": "function",
-        "config": name,
-        "registered_name": "function",
-    }
+    """Keras 3's config dict for `regularizer` (`module`, `class_name`, `config`); a plain named
+    function serializes by name and needs `custom_objects` to deserialize."""
+    return _REGISTRY.serialize(regularizer)
 
 
 def deserialize(
     config: dict[str, Any] | str, custom_objects: dict[str, Any] | None = None
 ) -> Regularizer:
     """Builds a regularizer from a name or a Keras 2/3 config dict (`class_name`, `config`)."""
-    custom_objects = custom_objects or {}
-    if isinstance(config, str):
-        config = {"class_name": config, "config": {}}
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            "A regularizer config must be a name or a dict with a 'class_name' key. "
-            f"Received: config={config!r}"
-        )
-    name = config["class_name"]
-    if name == "function" and isinstance(config.get("config"), str):
-        fn = custom_objects.get(config["config"])
-        if fn is None:
-            raise ValueError(
-                "Unknown regularizer function: pass it in `custom_objects`. "
-                f"Received: identifier={config['config']!r}"
-            )
-        return fn
-    factory = custom_objects.get(name) or _BY_NAME.get(name)
-    if factory is None:
-        raise ValueError(
-            f"Unknown regularizer. Expected one of {sorted(_BY_NAME)}. "
-            f"Received: identifier={name!r}"
-        )
-    kwargs = config.get("config") or {}
-    return factory.from_config(kwargs) if hasattr(factory, "from_config") else factory(**kwargs)
+    return _REGISTRY.deserialize(config, custom_objects)
 
 
 def get(identifier: Any) -> Regularizer | Any | None:
     """Returns a regularizer from `None`, a name, a config dict, a class or a callable.
 
-    Names are Keras's (`"l1"`, `"L2"`, `"l1_l2"`, `"orthogonal_regularizer"`, ...); a class is
-    instantiated with its defaults; any other callable `fn(x) -> scalar` is returned unchanged.
+    A class is instantiated with its defaults; any other callable is returned unchanged.
 
     Raises:
         ValueError: for an unknown name or an identifier of another type.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(
-        "Could not interpret regularizer identifier: expected a name, a config dict or a "
-        f"callable. Received: identifier={identifier!r}"
-    )
+    return _REGISTRY.get(identifier)
