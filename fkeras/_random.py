@@ -1,7 +1,10 @@
 """The process-wide seed that eager layer building, initializers and shuffling draw from.
 
 Pure code never reads this: `init`/`apply` take their keys as arguments. Only the stateful facade
-(building a layer on its first call, `fit`'s dropout key) asks for a fresh key here.
+(building a layer on its first call, `fit`'s training key) asks for a fresh key here. `fit`
+derives everything random in training from that one training key, which checkpoints save: the
+dropout key of each step (split on the device) and each epoch's shuffle (`numpy_generator`).
+See docs/robustness.md, "Determinism".
 """
 
 import jax
@@ -9,6 +12,10 @@ import numpy as np
 
 _seed = int(np.random.SeedSequence().generate_state(1)[0])
 _counter = 0
+
+# Mixed into the seed of `numpy_generator`, so the host shuffle never replays the bits that the
+# same key gives on the device.
+_SHUFFLE_TAG = 0x5348_5546
 
 
 def set_seed(seed: int) -> None:
@@ -25,15 +32,44 @@ def next_key() -> jax.Array:
     return jax.random.fold_in(jax.random.key(_seed), _counter)
 
 
+def numpy_generator(key: jax.Array) -> np.random.Generator:
+    """A NumPy generator seeded from a JAX PRNG key (typed, or raw `uint32` words).
+
+    Reads the key's few words from the device: call it where the key's value is ready anyway
+    (`fit` does at an epoch's start, after reading the previous epoch's logs).
+
+    Args:
+        key: The key to derive the generator from; it is not consumed.
+
+    Returns:
+        A generator whose stream is a function of the key's value only.
+    """
+    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    words = np.asarray(jax.device_get(key)).astype(np.uint64).ravel().tolist()
+    return np.random.default_rng(np.random.SeedSequence(words + [_SHUFFLE_TAG]))
+
+
 def set_random_seed(seed: int) -> None:
-    """Seed Python's `random`, NumPy's global generator and fkeras's key stream (Keras's utility)."""
+    """Seeds Python's `random`, NumPy's global generator and fkeras's key stream (Keras's utility).
+
+    After `set_random_seed(s)`, the same script gives the same weight initialization, dropout
+    masks, shuffling order, `validation_split` and `History`, run after run (on the same device
+    kind; see docs/robustness.md).
+
+    Args:
+        seed: The seed, an integer.
+
+    Raises:
+        TypeError: If `seed` is not an integer.
+    """
     import random
 
-    if not isinstance(seed, (int, np.integer)):
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"`seed` must be an integer. Received: seed={seed!r}")
     from fkeras import initializers
 
-    random.seed(seed)
-    np.random.seed(seed)
-    set_seed(seed)
+    random.seed(int(seed))
+    np.random.seed(int(seed) % 2**32)
+    set_seed(int(seed))
     initializers._reset_seed_counter(int(seed) + 1)

@@ -1,8 +1,9 @@
 """Callbacks for `fit`, `evaluate` and `predict` (`keras.callbacks`).
 
-Not provided yet: `BackupAndRestore`, `SwapEMAWeights`.
+Not provided yet: `SwapEMAWeights`.
 """
 
+from fkeras.callbacks._backup import BackupAndRestore as BackupAndRestore
 from fkeras.callbacks._callback import Callback as Callback
 from fkeras.callbacks._callback import CallbackList as CallbackList
 from fkeras.callbacks._callback import History as History
@@ -19,6 +20,7 @@ from fkeras.callbacks._progbar_logger import ProgbarLogger as ProgbarLogger
 from fkeras.callbacks._tensorboard import TensorBoard as TensorBoard
 
 __all__ = [
+    "BackupAndRestore",
     "CSVLogger",
     "Callback",
     "CallbackList",

@@ -6,6 +6,11 @@ read-only mapping with the same sorted keys whose values are converted to Python
 when a callback reads them, so a progress bar that shows a line every 50 ms reads the device
 every 50 ms, not after every step. The engine asks `needs_batch_hooks(kind)` once per loop and
 skips the batch hooks entirely when no callback overrides them.
+
+A training epoch may run as one fused device dispatch whose per-step logs are replayed to the
+batch hooks afterwards. A callback that must act before the next step runs (`TerminateOnNaN`
+stops right after the bad batch) sets the class attribute `_needs_step_sync = True`; while it is
+in the list, `needs_step_sync()` is true and the engine runs one step per dispatch.
 """
 
 from __future__ import annotations
@@ -122,6 +127,10 @@ class Callback:
         params: Dict of the loop's parameters.
         model: The model being trained, evaluated or run.
     """
+
+    # True makes `fit` run one training step per dispatch while this callback is used, so its
+    # batch hooks see each step's logs before the next step runs (see `needs_step_sync`).
+    _needs_step_sync: bool = False
 
     def __init__(self) -> None:
         self.params: dict[str, Any] | None = None
@@ -329,6 +338,19 @@ class CallbackList(Callback):
 
     def _uses_batch_hooks(self, kind: str) -> bool:
         return self.needs_batch_hooks(kind)
+
+    def needs_step_sync(self) -> bool:
+        """Whether a callback must see each training step's logs before the next step runs.
+
+        Returns:
+            True if any callback sets `_needs_step_sync`; `fit` then runs one step per dispatch
+            instead of fusing many steps into one.
+        """
+        return any(getattr(callback, "_needs_step_sync", False) for callback in self.callbacks)
+
+    @property
+    def _needs_step_sync(self) -> bool:  # a CallbackList nested in another one
+        return self.needs_step_sync()
 
     def _call_batch(self, hook: str, batch: int, logs: Logs | None) -> None:
         view = BatchLogs(logs)

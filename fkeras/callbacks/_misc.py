@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from fkeras.callbacks._callback import HOOK_NAMES, Callback, Logs
-from fkeras.callbacks._monitor import _read_lr
+from fkeras.callbacks._monitor import _read_lr, check_number, check_path
 from fkeras.utils._progbar import print_msg
 
 __all__ = [
@@ -58,6 +58,13 @@ class LearningRateScheduler(Callback):
 
     def __init__(self, schedule: Callable[..., float], verbose: int = 0) -> None:
         super().__init__()
+        if not callable(schedule):
+            raise TypeError(
+                "LearningRateScheduler: `schedule` must be a function `schedule(epoch, lr)`. "
+                f"Received: schedule={schedule!r}"
+            )
+        check_number("LearningRateScheduler", "verbose", verbose, integer=True, minimum=0,
+                     allow_bool=True)
         self.schedule = schedule
         self.verbose = verbose
 
@@ -89,21 +96,63 @@ class LearningRateScheduler(Callback):
 class TerminateOnNaN(Callback):
     """Stops training when a batch's loss is NaN or infinite.
 
-    It reads the loss after every training batch (one device transfer per step).
+    It reads the loss after every training batch, so it makes `fit` run one step per dispatch
+    while it is in the callbacks (a fused epoch would have trained past the bad batch before the
+    loss could be looked at): training stops right after the batch whose loss is not finite,
+    and the model holds the weights that batch produced, as in Keras 3. The epoch is still
+    finished (validation, `on_epoch_end`, `History`, whose `loss` for it is NaN) and
+    `on_train_end` is called.
 
     Args:
         raise_error: Raises `RuntimeError` at once instead of setting `model.stop_training`
-            (then `on_train_end` is not called).
+            (then the epoch is not finished and `on_train_end` is not called).
+        restore_last_finite: fkeras extension, not in Keras. Keeps an on-device copy of the
+            model's variables, optimizer state and dropout key at the start of every epoch, and
+            puts it back when the loss goes bad, so the model holds the weights of the last
+            epoch that finished with a finite loss (validation and the later callbacks of the
+            stopping epoch see those). The copy costs device memory the size of the weights
+            plus optimizer state, and no host transfer.
+
+    Raises:
+        TypeError: If `raise_error` or `restore_last_finite` is not a bool.
+
+    Example:
+        >>> stop = TerminateOnNaN(restore_last_finite=True)
+        >>> # model.fit(x, y, epochs=10, callbacks=[stop]) stops at the first bad batch and
+        >>> # leaves the weights of the last finite epoch in the model.
     """
 
-    def __init__(self, raise_error: bool = False) -> None:
+    # The engine runs one step per dispatch while a callback sets this (see
+    # `CallbackList.needs_step_sync`).
+    _needs_step_sync = True
+
+    def __init__(self, raise_error: bool = False, restore_last_finite: bool = False) -> None:
         super().__init__()
-        self.raise_error = raise_error
+        for name, value in (("raise_error", raise_error), ("restore_last_finite", restore_last_finite)):
+            if not isinstance(value, (bool, int, np.bool_, np.integer)):
+                raise TypeError(
+                    f"TerminateOnNaN: `{name}` must be a bool. Received: {name}={value!r}"
+                )
+        self.raise_error = bool(raise_error)
+        self.restore_last_finite = bool(restore_last_finite)
+        self._snapshot: Any = None
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        if self.restore_last_finite:
+            from fkeras.models._safety import TrainingSnapshot
+
+            self._snapshot = TrainingSnapshot(self.model)
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        self._snapshot = None  # free the device copy
 
     def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         loss = (logs or {}).get("loss")
         if loss is None or not (np.isnan(loss) or np.isinf(loss)):
             return
+        if self._snapshot is not None:
+            self._snapshot.restore(self.model)
+            self._snapshot = None
         if self.raise_error:
             raise RuntimeError(
                 f"NaN or Inf loss encountered at batch {batch}. Loss value: {loss}. "
@@ -136,8 +185,13 @@ class CSVLogger(Callback):
 
     def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False):
         super().__init__()
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise TypeError(
+                f"CSVLogger: `separator` must be a one-character string. "
+                f"Received: separator={separator!r}"
+            )
         self.sep = separator
-        self.filename = os.fspath(filename)
+        self.filename = check_path("CSVLogger", "filename", filename)
         self.append = append
         self.writer: csv.DictWriter | None = None
         self.keys: list[str] | None = None
@@ -234,6 +288,12 @@ class LambdaCallback(Callback):
             on_train_batch_begin=on_train_batch_begin,
             on_train_batch_end=on_train_batch_end,
         )
+        for name, function in hooks.items():
+            if function is not None and not callable(function):
+                raise TypeError(
+                    f"LambdaCallback: `{name}` must be a function or None. "
+                    f"Received: {name}={function!r}"
+                )
         for name, function in hooks.items():
             if function is not None:
                 setattr(self, name, function)

@@ -8,6 +8,7 @@ batch overlaps with the device running the current step. A plain generator is re
 
 import collections
 import concurrent.futures
+import contextlib
 import inspect
 import queue
 import threading
@@ -64,8 +65,38 @@ class _Stop:
     pass
 
 
+# Background threads are named so that tests (and users) can tell them apart.
+THREAD_NAME = "fkeras-prefetch"
+
+
+def add_batch_note(err: BaseException, index: int, source) -> BaseException:
+    """Adds a note naming the batch to an exception raised while producing it; returns `err`.
+
+    The exception keeps its type and message, so `except ValueError:` in user code still works;
+    the note shows under the traceback (Python 3.11's `add_note`; stored in `__notes__` before).
+    """
+    kind = "Sequence" if isinstance(source, Sequence) else "generator"
+    note = (
+        f"fkeras: raised by the {kind} {type(source).__name__!r} while producing batch {index} "
+        "of the epoch."
+    )
+    notes = getattr(err, "__notes__", None)
+    if notes and note in notes:
+        return err
+    if hasattr(err, "add_note"):
+        err.add_note(note)
+    else:  # Python 3.10
+        err.__notes__ = list(notes or []) + [note]
+    return err
+
+
 class Prefetcher:
-    """Iterate over `steps` batches of `source`, read ahead by background workers."""
+    """Iterate over `steps` batches of `source`, read ahead by background workers.
+
+    An error raised by the source keeps its type and gets a note with the batch index. Iterate
+    it inside `with prefetcher.batches() as it:` (or close the iterator): leaving the block, by
+    the end, a `break` or an exception, stops and joins every background worker.
+    """
 
     def __init__(self, source, steps, *, shuffle=False, max_queue_size=10, workers=1, use_multiprocessing=False):
         self.source = source
@@ -80,45 +111,80 @@ class Prefetcher:
             return self._sequence_batches()
         return self._generator_batches()
 
+    @contextlib.contextmanager
+    def batches(self):
+        """Context manager giving the batch iterator, closed (workers joined) on leaving."""
+        it = iter(self)
+        try:
+            yield it
+        finally:
+            it.close()
+
+    def _get(self, i: int, position: int):
+        try:
+            return self.source[i]
+        except Exception as err:
+            add_batch_note(err, position, self.source)
+            raise
+
     # A Sequence: indices in order (or shuffled), fetched by a pool, yielded in order.
     def _sequence_batches(self):
         n = len(self.source)
         order = np.random.permutation(n) if self.shuffle else np.arange(n)
         indices = [int(order[i % n]) for i in range(self.steps)]
         if self.workers <= 1 and not self.use_multiprocessing:
-            for i in indices:
-                yield self.source[i]
+            for position, i in enumerate(indices):
+                yield self._get(i, position)
             return
-        pool_cls = concurrent.futures.ProcessPoolExecutor if self.use_multiprocessing else concurrent.futures.ThreadPoolExecutor
-        with pool_cls(max_workers=max(1, self.workers)) as pool:
-            pending = collections.deque()
-            it = iter(indices)
-            for i in it:
-                pending.append(pool.submit(self.source.__getitem__, i))
-                if len(pending) >= self.max_queue_size:
-                    break
+        if self.use_multiprocessing:
+            pool = concurrent.futures.ProcessPoolExecutor(max_workers=max(1, self.workers))
+        else:
+            pool = concurrent.futures.ThreadPoolExecutor(
+                max_workers=self.workers, thread_name_prefix=THREAD_NAME
+            )
+        pending: collections.deque = collections.deque()
+        todo = iter(enumerate(indices))
+
+        def submit_next() -> None:
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append((nxt[0], pool.submit(self.source.__getitem__, nxt[1])))
+
+        try:
+            for _ in range(min(self.max_queue_size, len(indices))):
+                submit_next()
             while pending:
-                batch = pending.popleft().result()
-                nxt = next(it, None)
-                if nxt is not None:
-                    pending.append(pool.submit(self.source.__getitem__, nxt))
+                position, future = pending.popleft()
+                try:
+                    batch = future.result()
+                except Exception as err:
+                    add_batch_note(err, position, self.source)
+                    raise
+                submit_next()
                 yield batch
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # no worker outlives the loop
 
     # A generator: one reader thread filling a bounded queue.
     def _generator_batches(self):
         if self.workers == 0:
-            for _ in range(self.steps):
+            for position in range(self.steps):
                 try:
-                    yield next(self.source)
+                    item = next(self.source)
                 except StopIteration:
                     return
+                except Exception as err:
+                    add_batch_note(err, position, self.source)
+                    raise
+                yield item
             return
         q: queue.Queue = queue.Queue(maxsize=self.max_queue_size)
         stop = threading.Event()
 
         def reader():
+            position = 0
             try:
-                for _ in range(self.steps):
+                for position in range(self.steps):
                     if stop.is_set():
                         return
                     try:
@@ -128,9 +194,11 @@ class Prefetcher:
                     q.put(item)
                 q.put(_Stop)
             except BaseException as err:  # hand the user's error to the training thread
+                if isinstance(err, Exception):
+                    add_batch_note(err, position, self.source)
                 q.put(err)
 
-        thread = threading.Thread(target=reader, daemon=True)
+        thread = threading.Thread(target=reader, daemon=True, name=THREAD_NAME)
         thread.start()
         try:
             while True:
@@ -141,6 +209,8 @@ class Prefetcher:
                     raise item
                 yield item
         finally:
+            # The reader may be inside `next(source)`; wait for it to come back (a generator must
+            # not be resumed by two threads), emptying the queue so that it never blocks on put.
             stop.set()
             while thread.is_alive():
                 try:

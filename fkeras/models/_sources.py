@@ -3,19 +3,21 @@
 
 Each batch arrives on the host, is adapted like array data, and runs through the same jitted
 single-batch steps as array training (one compiled shape per distinct batch shape). Batches are
-read ahead by `engine._generators.Prefetcher`.
+read ahead by `engine._generators.Prefetcher`, whose workers are stopped and joined whenever a
+loop ends, normally or by an exception.
 """
 
 import warnings
 
 import jax
-import numpy as np
 
 from fkeras._traceback import filter_traceback
 from fkeras.engine import _generators as _gen
 from fkeras.engine import _steps
 from fkeras.engine._logs import StackedLogs, StepLogs
+from fkeras.engine._streaming import HostOutputs
 from fkeras.layers import _cell
+from fkeras.models._safety import defer_sigint
 from fkeras.utils._sequence import Sequence
 
 MSG_RAN_OUT = (
@@ -24,8 +26,9 @@ MSG_RAN_OUT = (
 )
 
 
-def _prefetcher(source, steps, loading, shuffle=False):
-    return _gen.Prefetcher(source, steps, shuffle=shuffle, **loading)
+def _batches(source, steps, loading, shuffle=False):
+    """`with _batches(...) as it:` iterates the batches; leaving the block joins the workers."""
+    return _gen.Prefetcher(source, steps, shuffle=shuffle, **loading).batches()
 
 
 class SourceLoops:
@@ -34,7 +37,7 @@ class SourceLoops:
     def _fit_source(self, source, *, epochs, initial_epoch, steps_per_epoch, verbose, callbacks,
                     validation_data, validation_steps, validation_freq, class_weight, shuffle, loading):
         from fkeras.callbacks import CallbackList
-        from fkeras.models._training import _due
+        from fkeras.models._batching import due as _due
 
         steps = _gen.steps_for(source, steps_per_epoch, "steps_per_epoch")
         callbacks = CallbackList(
@@ -43,36 +46,15 @@ class SourceLoops:
         )
         hooks = callbacks.needs_batch_hooks("train")
         self.stop_training = False
+        self._initial_epoch = None
         callbacks.on_train_begin()
+        initial_epoch = self._initial_epoch or initial_epoch  # BackupAndRestore resumes here
         epoch_logs: dict = {}
-        ts = spec = None
         for epoch in range(initial_epoch, epochs):
             callbacks.on_epoch_begin(epoch)
-            last = None
-            seen = 0
-            batches = _prefetcher(source, steps, loading, shuffle=bool(shuffle) and isinstance(source, Sequence))
-            for i, batch in enumerate(batches):
-                x, y, sw = _gen.unpack_batch(batch, i)
-                if y is None:
-                    raise ValueError(f"The generator must yield (x, y) pairs for training; batch {i} had no targets.")
-                xs, ys, sws = self._adapt(x, y, sw, class_weight, what=f"batch {i}: x")
-                batch_spec = self._spec_for(ys)
-                if batch_spec is not spec or ts is None or self._ts_version != _cell.write_version:
-                    spec = batch_spec
-                    ts = self._pull_train_state(spec)
-                if i == 0:
-                    ts = ts._replace(metrics=spec.init_metrics())
-                step_fn = self._train_fns(spec)[2]
-                ts = self._sync_optimizer(ts)
-                ts, logs = step_fn(ts, _steps.Batch(tuple(xs), tuple(ys), tuple(sws)))
-                self._push_train_state(ts)
-                last = StackedLogs(logs, stacked=False)
-                seen = i + 1
-                if hooks:
-                    callbacks.on_train_batch_begin(i)
-                    callbacks.on_train_batch_end(i, StepLogs(last, 0))
-                if self.stop_training:
-                    break
+            shuffled = bool(shuffle) and isinstance(source, Sequence)
+            with _batches(source, steps, loading, shuffle=shuffled) as batches:
+                last, seen = self._train_source_epoch(batches, class_weight, callbacks, hooks)
             if seen < steps and not self.stop_training:
                 warnings.warn(MSG_RAN_OUT.format(needed=steps * (epochs - initial_epoch)), stacklevel=3)
                 self.stop_training = True
@@ -88,9 +70,37 @@ class SourceLoops:
         callbacks.on_train_end(epoch_logs)
         return self.history
 
+    def _train_source_epoch(self, batches, class_weight, callbacks, hooks):
+        """One epoch of single-step dispatches over `batches`; returns (last logs, batches seen)."""
+        last, seen, ts, spec = None, 0, None, None
+        for i, batch in enumerate(batches):
+            x, y, sw = _gen.unpack_batch(batch, i)
+            if y is None:
+                raise ValueError(f"The generator must yield (x, y) pairs for training; batch {i} had no targets.")
+            xs, ys, sws = self._adapt(x, y, sw, class_weight, what=f"batch {i}: x")
+            batch_spec = self._spec_for(ys)
+            if batch_spec is not spec or self._ts is not ts or self._ts_version != _cell.write_version:
+                spec = batch_spec
+                ts = self._pull_train_state(spec)
+            if i == 0:
+                ts = ts._replace(metrics=spec.init_metrics())
+            step_fn = self._train_fns(spec)[2]
+            ts = self._sync_optimizer(ts)
+            with defer_sigint():  # `ts` is donated: no Ctrl-C until the new state is pushed
+                ts, logs = step_fn(ts, _steps.Batch(tuple(xs), tuple(ys), tuple(sws)))
+                self._push_train_state(ts)
+            last = StackedLogs(logs, stacked=False)
+            seen = i + 1
+            if hooks:
+                callbacks.on_train_batch_begin(i)
+                callbacks.on_train_batch_end(i, StepLogs(last, 0))
+            if self.stop_training:
+                break
+        return last, seen
+
     def _evaluate_any(self, data, steps, loading, batch_size=None) -> dict:
         from fkeras.engine import _data
-        from fkeras.models._training import _check_batch_size
+        from fkeras.models._fit_args import check_batch_size as _check_batch_size
 
         if _gen.is_batch_source(data):
             return self._evaluate_source(data, steps, loading)
@@ -103,18 +113,19 @@ class SourceLoops:
         hooks = callbacks is not None and callbacks.needs_batch_hooks("test")
         variables = self._placed_variables()
         spec = metrics = None
-        for i, batch in enumerate(_prefetcher(source, steps, loading)):
-            x, y, sw = _gen.unpack_batch(batch, i)
-            xs, ys, sws = self._adapt(x, y, sw, what=f"batch {i}: x")
-            batch_spec = self._spec_for(ys)
-            if spec is None:
-                spec, metrics = batch_spec, batch_spec.init_metrics()
-            fn = self._eval_fn(spec)
-            if hooks:
-                callbacks.on_test_batch_begin(i)
-            metrics = fn(variables, metrics, _steps.Batch(tuple(xs), tuple(ys), tuple(sws)), None)
-            if hooks:
-                callbacks.on_test_batch_end(i, StepLogs(StackedLogs(spec.results(metrics), False), 0))
+        with _batches(source, steps, loading) as batches:
+            for i, batch in enumerate(batches):
+                x, y, sw = _gen.unpack_batch(batch, i)
+                xs, ys, sws = self._adapt(x, y, sw, what=f"batch {i}: x")
+                batch_spec = self._spec_for(ys)
+                if spec is None:
+                    spec, metrics = batch_spec, batch_spec.init_metrics()
+                fn = self._eval_fn(spec)
+                if hooks:
+                    callbacks.on_test_batch_begin(i)
+                metrics = fn(variables, metrics, _steps.Batch(tuple(xs), tuple(ys), tuple(sws)), None)
+                if hooks:
+                    callbacks.on_test_batch_end(i, StepLogs(StackedLogs(spec.results(metrics), False), 0))
         if spec is None:
             raise ValueError("The evaluation data yielded no batches.")
         return {k: float(v) for k, v in jax.device_get(spec.results(metrics)).items()}
@@ -124,19 +135,18 @@ class SourceLoops:
         hooks = callbacks is not None and callbacks.needs_batch_hooks("predict")
         variables = self._placed_variables()
         fn = self._predict_fn()
-        outputs = []
-        for i, batch in enumerate(_prefetcher(source, steps, loading)):
-            x = batch[0] if isinstance(batch, tuple) else batch
-            xs = self._adapt_x(x, what=f"batch {i}: x")
-            if hooks:
-                callbacks.on_predict_batch_begin(i)
-            out, _ = fn(variables, tuple(xs))
-            outputs.append(out)
-            if hooks:
-                callbacks.on_predict_batch_end(i, {"outputs": out})
-        host = jax.device_get(outputs)
-        flat = [np.concatenate([np.asarray(o[k]) for o in host]) for k in range(len(self.outputs))]
-        return self._unflatten_outputs(flat)
+        outputs = HostOutputs()
+        with _batches(source, steps, loading) as batches:
+            for i, batch in enumerate(batches):
+                x = batch[0] if isinstance(batch, tuple) else batch
+                xs = self._adapt_x(x, what=f"batch {i}: x")
+                if hooks:
+                    callbacks.on_predict_batch_begin(i)
+                out, _ = fn(variables, tuple(xs))
+                outputs.append(out)
+                if hooks:
+                    callbacks.on_predict_batch_end(i, {"outputs": out})
+        return self._unflatten_outputs(outputs.concatenate(len(self.outputs)))
 
     # ---- Keras 2's generator API, kept -----------------------------------------------------
 

@@ -18,7 +18,10 @@ from fkeras.engine import _data, _sharding, _steps
 from fkeras.engine import _generators as _gen
 from fkeras.engine._compile import CompileSpec
 from fkeras.engine._logs import StackedLogs, StepLogs
+from fkeras.engine._streaming import HostOutputs
 from fkeras.layers import _cell
+from fkeras.models import _batching, _fit_args
+from fkeras.models._safety import defer_sigint
 from fkeras.models._sources import SourceLoops
 
 MSG_NOT_COMPILED = (
@@ -27,36 +30,8 @@ MSG_NOT_COMPILED = (
 )
 
 
-def _bucket(size: int, batch_size: int) -> int:
-    """Padded size of a last partial batch: the next power of two, at most `batch_size`."""
-    return batch_size if size >= batch_size else min(batch_size, 1 << (size - 1).bit_length())
-
-
-def _pad(arrays: list, size: int) -> tuple:
-    out = []
-    for a in arrays:
-        if a is None or a.shape[0] == size:
-            out.append(a)
-        else:
-            pad = [(0, size - a.shape[0])] + [(0, 0)] * (a.ndim - 1)
-            out.append(np.pad(a, pad))
-    return tuple(out)
-
-
-def _verbosity(verbose) -> int:
-    if verbose == "auto" or verbose is None:
-        return 1
-    if verbose not in (0, 1, 2, True, False):
-        raise ValueError(f"`verbose` must be 0, 1, 2 or 'auto'. Received: verbose={verbose!r}")
-    return int(verbose)
-
-
-def _check_batch_size(batch_size, what="batch_size") -> int:
-    if batch_size is None:
-        return 32
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-        raise ValueError(f"`{what}` must be a positive integer. Received: {what}={batch_size!r}")
-    return int(batch_size)
+_verbosity = _fit_args.check_verbose
+_check_batch_size = _fit_args.check_batch_size
 
 
 class Trainer(SourceLoops):
@@ -75,6 +50,7 @@ class Trainer(SourceLoops):
         self._ts_version = -1
         self._restored_state = None
         self._steps_per_execution = "auto"
+        self._initial_epoch = None  # set by BackupAndRestore in on_train_begin
 
     # ---- compile --------------------------------------------------------------------------
 
@@ -311,7 +287,7 @@ class Trainer(SourceLoops):
         """Write the state back: variables into the cells, optimizer state into the optimizer."""
         self._assign_variables({"params": _tree.merge(ts.params, ts.frozen), "state": ts.state})
         self._ts, self._ts_version = ts, _cell.write_version
-        self.optimizer.attach_state(ts.opt_state)
+        self.optimizer.attach_state(ts.opt_state, synced=True)
 
     def _sync_optimizer(self, ts):
         opt_state = self.optimizer.sync(ts.opt_state)
@@ -377,6 +353,17 @@ class Trainer(SourceLoops):
             raise TypeError(f"fit() got unexpected keyword argument(s): {sorted(kwargs)}")
         self._require_compiled("fit")
         verbose = _verbosity(verbose)
+        _fit_args.check_optional_positive_int("batch_size", batch_size)
+        epochs, initial_epoch = _fit_args.check_epochs(epochs, initial_epoch)
+        validation_freq = _fit_args.check_validation_freq(validation_freq)
+        steps_per_epoch, validation_steps, validation_batch_size = (
+            _fit_args.check_optional_positive_int(name, value)
+            for name, value in (
+                ("steps_per_epoch", steps_per_epoch),
+                ("validation_steps", validation_steps),
+                ("validation_batch_size", validation_batch_size),
+            )
+        )
         if shuffle not in (True, False, "batch"):
             raise ValueError(f"`shuffle` must be True, False or 'batch'. Received: shuffle={shuffle!r}")
         loading = dict(max_queue_size=max_queue_size, workers=workers, use_multiprocessing=use_multiprocessing)
@@ -409,7 +396,7 @@ class Trainer(SourceLoops):
             vx, vy, vsw = _data.unpack_validation_data(validation_data)
             val_arrays = self._adapt(vx, vy, vsw, what="validation_data")
         elif validation_split:
-            (xs, ys, sws), val_arrays = _split_all(xs, ys, sws, validation_split)
+            (xs, ys, sws), val_arrays = _batching.split_all(xs, ys, sws, validation_split)
         spec = self._spec_for(ys)
         n = xs[0].shape[0]
         full, rem = divmod(n, batch_size)
@@ -427,14 +414,15 @@ class Trainer(SourceLoops):
         )
         data = _sharding.place_data(distribution(), _steps.Batch(tuple(xs), tuple(ys), tuple(sws)), batch_size)
         self.stop_training = False
+        self._initial_epoch = None
         callbacks.on_train_begin()
+        initial_epoch = self._initial_epoch or initial_epoch  # BackupAndRestore resumes here
         epoch_logs: dict = {}
         for epoch in range(initial_epoch, epochs):
             callbacks.on_epoch_begin(epoch)
-            order = _epoch_order(n, batch_size, shuffle)
-            stack = self._run_epoch(spec, data, order, batch_size, steps, callbacks)
+            stack = self._run_epoch(spec, data, n, shuffle, batch_size, steps, callbacks)
             epoch_logs = stack.last() if stack is not None else {}
-            if (val_arrays or val_source) is not None and _due(epoch, validation_freq):
+            if (val_arrays or val_source) is not None and _batching.due(epoch, validation_freq):
                 if val_arrays is not None:
                     val_batch = _check_batch_size(validation_batch_size or batch_size, "validation_batch_size")
                     val_logs = self._evaluate_arrays(*val_arrays, batch_size=val_batch, steps=validation_steps)
@@ -447,33 +435,37 @@ class Trainer(SourceLoops):
         callbacks.on_train_end(epoch_logs)
         return self.history
 
-    def _run_epoch(self, spec, data, order, batch_size, steps, callbacks):
+    def _run_epoch(self, spec, data, n, shuffle, batch_size, steps, callbacks):
         """One epoch over device-resident `data`: fused chunks of full batches, then the partial one."""
-        n = order.shape[0]
         full = min(n // batch_size, steps)
-        spe = self._resolve_steps_per_execution(full)
+        # a callback that must see each step before the next (TerminateOnNaN) gets one per dispatch
+        spe = 1 if callbacks.needs_step_sync() else self._resolve_steps_per_execution(full)
         one, many, _ = self._train_fns(spec)
         hooks = callbacks.needs_batch_hooks("train")
-        rows = order[: full * batch_size].reshape(full, batch_size)
         ts = self._pull_train_state(spec)
+        # The order derives from the training key, which checkpoints save: a resumed run shuffles
+        # its epochs as the uninterrupted run would have.
+        order = _batching.epoch_order(n, batch_size, shuffle, ts.rng)
+        rows = order[: full * batch_size].reshape(full, batch_size)
         step, stack = 0, None
         tail = order[full * batch_size:] if steps > full else None
         while step < steps and not self.stop_training:
-            if self._ts_version != _cell.write_version:  # a callback wrote weights
+            if self._ts is not ts or self._ts_version != _cell.write_version:  # a callback wrote
                 ts = self._pull_train_state(spec)
             ts = self._sync_optimizer(ts)
-            if step < full and spe > 1:
-                k = min(spe, full - step)
-                # the partial last batch rides along with the last fused chunk (one dispatch)
-                with_tail = tail if step + k == full else None
-                ts, logs = many(ts, data, rows[step:step + k], with_tail, reset=step == 0)
-                k += 0 if with_tail is None else 1
-                stack = StackedLogs(logs, stacked=True)
-            else:
-                ts, logs = one(ts, data, rows[step] if step < full else tail, reset=step == 0)
-                k = 1
-                stack = StackedLogs(logs, stacked=False)
-            self._push_train_state(ts)
+            with defer_sigint():  # `ts` is donated: no Ctrl-C until the new state is pushed
+                if step < full and spe > 1:
+                    k = min(spe, full - step)
+                    # the partial last batch rides along with the last fused chunk (one dispatch)
+                    with_tail = tail if step + k == full else None
+                    ts, logs = many(ts, data, rows[step:step + k], with_tail, reset=step == 0)
+                    k += 0 if with_tail is None else 1
+                    stack = StackedLogs(logs, stacked=True)
+                else:
+                    ts, logs = one(ts, data, rows[step] if step < full else tail, reset=step == 0)
+                    k = 1
+                    stack = StackedLogs(logs, stacked=False)
+                self._push_train_state(ts)
             if hooks:
                 for i in range(k):
                     callbacks.on_train_batch_begin(step + i)
@@ -506,9 +498,9 @@ class Trainer(SourceLoops):
         hooks = callbacks is not None and callbacks.needs_batch_hooks("test")
         for step, start in enumerate(range(0, n, batch_size)):
             size = min(batch_size, n - start)
-            padded = _bucket(size, batch_size) if spec.maskable and not self._has_activity_losses() else size
+            padded = _batching.bucket(size, batch_size) if spec.maskable and not self._has_activity_losses() else size
             cut = lambda arrays: [None if a is None else a[start:start + size] for a in arrays]  # noqa: E731
-            batch = _steps.Batch(_pad(cut(xs), padded), _pad(cut(ys), padded), _pad(cut(sws), padded))
+            batch = _steps.Batch(*(_batching.pad(cut(arrays), padded) for arrays in (xs, ys, sws)))
             mask = None
             if padded != size or (spec.maskable and not self._has_activity_losses()):
                 mask = np.zeros((padded,), np.float32)
@@ -532,6 +524,8 @@ class Trainer(SourceLoops):
             raise TypeError(f"evaluate() got unexpected keyword argument(s): {sorted(kwargs)}")
         self._require_compiled("evaluate")
         verbose = _verbosity(verbose)
+        steps = _fit_args.check_optional_positive_int("steps", steps)
+        _fit_args.check_optional_positive_int("batch_size", batch_size)
         loading = dict(max_queue_size=max_queue_size, workers=workers, use_multiprocessing=use_multiprocessing)
         if _gen.is_batch_source(x):
             n_steps = _gen.steps_for(x, steps, "steps")
@@ -564,6 +558,8 @@ class Trainer(SourceLoops):
         if kwargs:
             raise TypeError(f"predict() got unexpected keyword argument(s): {sorted(kwargs)}")
         verbose = _verbosity(verbose)
+        steps = _fit_args.check_optional_positive_int("steps", steps)
+        _fit_args.check_optional_positive_int("batch_size", batch_size)
         loading = dict(max_queue_size=max_queue_size, workers=workers, use_multiprocessing=use_multiprocessing)
         if _gen.is_batch_source(x):
             n_steps = _gen.steps_for(x, steps, "steps")
@@ -587,33 +583,31 @@ class Trainer(SourceLoops):
         hooks = callbacks.needs_batch_hooks("predict")
         callbacks.on_predict_begin()
         variables = self._placed_variables()
-        pieces, state_changed = [], False
+        # One host batch at a time goes to the device, and outputs come back a few batches
+        # behind: neither the inputs nor the outputs are ever on the device whole.
+        outputs, state_changed = HostOutputs(), False
         for step, start in enumerate(range(0, n, batch_size)):
             size = min(batch_size, n - start)
             if hooks:
                 callbacks.on_predict_batch_begin(step)
-            batch = _pad([a[start:start + size] for a in xs], _bucket(size, batch_size))
+            batch = _batching.pad([a[start:start + size] for a in xs], _batching.bucket(size, batch_size))
             outs, new_state = fn(variables, _sharding.place_batch(distribution(), batch))
             if new_state:  # stateful layers carry their state to the next batch
                 variables = {"params": variables["params"], "state": _tree.merge(variables["state"], new_state)}
                 state_changed = True
-            pieces.append((outs, size))
+            outputs.append(outs, size)
             if hooks:
                 callbacks.on_predict_batch_end(step, {"outputs": outs})
         if state_changed:
             self._assign_variables(variables)
             _cell.write_version += 1
-        host = jax.device_get([p for p, _ in pieces])
-        flat = [
-            np.concatenate([np.asarray(outs[i])[:size] for outs, (_, size) in zip(host, pieces)])
-            for i in range(len(self.outputs))
-        ]
+        flat = outputs.concatenate(len(self.outputs))
         callbacks.on_predict_end()
         return self._unflatten_outputs(flat)
 
     def _predict_one_batch(self, fn, xs, n, batch_size):
         """predict's fast path: one padded batch, no callbacks, no progress bar."""
-        outs, new_state = fn(self._current_variables(), _pad(xs, _bucket(n, batch_size)))
+        outs, new_state = fn(self._current_variables(), _batching.pad(xs, _batching.bucket(n, batch_size)))
         if new_state:
             current = self._current_variables()
             self._assign_variables({"params": current["params"], "state": _tree.merge(current["state"], new_state)})
@@ -632,8 +626,10 @@ class Trainer(SourceLoops):
         ts = self._sync_optimizer(self._pull_train_state(spec))
         if reset_metrics:
             ts = ts._replace(metrics=spec.init_metrics())
-        ts, logs = step(ts, _sharding.place_batch(distribution(), _steps.Batch(tuple(xs), tuple(ys), tuple(sws))))
-        self._push_train_state(ts)
+        batch = _sharding.place_batch(distribution(), _steps.Batch(tuple(xs), tuple(ys), tuple(sws)))
+        with defer_sigint():  # `ts` is donated: no Ctrl-C until the new state is pushed
+            ts, logs = step(ts, batch)
+            self._push_train_state(ts)
         logs = {k: float(v) for k, v in jax.device_get(logs).items()}
         return _as_returned(logs, spec.names, return_dict)
 
@@ -713,32 +709,6 @@ def _as_returned(logs: dict, names: list, return_dict: bool):
         return logs
     values = [logs[name] for name in names]
     return values[0] if len(values) == 1 else values
-
-
-def _epoch_order(n: int, batch_size: int, shuffle) -> np.ndarray:
-    """Sample order for one epoch: shuffled, in order, or Keras 2's 'batch' (shuffled chunks)."""
-    if shuffle == "batch":
-        full = n // batch_size
-        chunks = np.arange(full * batch_size).reshape(full, batch_size)
-        np.random.shuffle(chunks)
-        order = np.concatenate([chunks.reshape(-1), np.arange(full * batch_size, n)])
-    elif shuffle:
-        order = np.random.permutation(n)
-    else:
-        order = np.arange(n)
-    return order.astype(np.int32)
-
-
-def _due(epoch: int, freq) -> bool:
-    if isinstance(freq, int):
-        return (epoch + 1) % freq == 0
-    return (epoch + 1) in freq
-
-
-def _split_all(xs, ys, sws, fraction):
-    k, m = len(xs), len(ys)
-    train, val = _data.split_validation(xs + ys + sws, fraction)
-    return (train[:k], train[k:k + m], train[k + m:]), (val[:k], val[k:k + m], val[k + m:])
 
 
 def _leaves(spec) -> list:

@@ -326,10 +326,19 @@ class Optimizer:
         self._state_lr = value
         return state._replace(learning_rate=new)
 
-    def attach_state(self, state: Any) -> None:
-        """Hands the optimizer the latest state, for `iterations`, `get_weights` and saving."""
+    def attach_state(self, state: Any, synced: bool = False) -> None:
+        """Hands the optimizer the latest state, for `iterations`, `get_weights` and saving.
+
+        Args:
+            state: the optax state of `transform()`.
+            synced: True when `state` descends from the last state `sync` returned (a train
+                step's output): its learning rate is then known, and the next `sync` writes a
+                new one only if the rate was changed since. Otherwise (a loaded or foreign state)
+                the next `sync` always writes.
+        """
         self._state = state
-        self._state_lr = None
+        if not synced:
+            self._state_lr = None
 
     @property
     def state(self) -> Any:

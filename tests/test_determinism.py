@@ -1,0 +1,132 @@
+"""`fkeras.utils.set_random_seed` makes a run reproducible (fkeras issue 11, part 4): weight
+initialization, dropout masks, shuffling, `validation_split` and the History; other seeds differ."""
+
+import jax
+import numpy as np
+import pytest
+
+import fkeras
+from fkeras.models import _batching
+from fkeras.utils._sequence import Sequence
+
+L = fkeras.layers
+
+
+def data(n=48, d=5):
+    rng = np.random.default_rng(0)  # the data is fixed; only the seed under test varies
+    x = rng.normal(size=(n, d)).astype("float32")
+    return x, (x[:, :2].sum(1, keepdims=True) > 0).astype("float32")
+
+
+def build(d=5):
+    model = fkeras.Sequential([L.Input((d,)), L.Dense(8, activation="relu"), L.Dropout(0.5), L.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def run(seed, monkeypatch, shuffle=True):
+    """Everything random in a short training run, after `set_random_seed(seed)`."""
+    orders = []
+    real_order = _batching.epoch_order
+
+    def spy(*args, **kwargs):
+        orders.append(real_order(*args, **kwargs))
+        return orders[-1]
+
+    monkeypatch.setattr(_batching, "epoch_order", spy)
+    x, y = data()
+    fkeras.utils.set_random_seed(seed)
+    model = build()
+    init = model.get_weights()
+    masked = np.asarray(model(x, training=True))  # dropout in training mode
+    history = model.fit(x, y, batch_size=8, epochs=3, shuffle=shuffle, validation_split=0.25, verbose=0)
+    monkeypatch.setattr(_batching, "epoch_order", real_order)
+    return dict(init=init, masked=masked, orders=orders, history=history.history, final=model.get_weights())
+
+
+def same(a, b) -> bool:
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same(u, v) for u, v in zip(a, b))
+    return np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_the_same_seed_reproduces_every_random_choice(monkeypatch):
+    first, second = run(7, monkeypatch), run(7, monkeypatch)
+    for key in first:
+        assert same(first[key], second[key]), key
+    assert len(first["orders"]) == 3
+    # every epoch has its own shuffle, of the 36 training samples (the last 12 validate)
+    assert sorted(first["orders"][0].tolist()) == list(range(36))
+    assert not np.array_equal(first["orders"][0], first["orders"][1])
+    assert set(first["history"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+
+
+def test_other_seeds_give_other_runs(monkeypatch):
+    first, other = run(7, monkeypatch), run(8, monkeypatch)
+    for key in first:
+        assert not same(first[key], other[key]), key
+
+
+def test_shuffle_follows_the_training_key_not_numpy_global_state(monkeypatch):
+    """The shuffle derives from the training key (saved in checkpoints), so a resumed run and
+    unrelated uses of `np.random` cannot change it."""
+    x, y = data()
+    results = []
+    for disturb in (False, True):
+        fkeras.utils.set_random_seed(3)
+        model = build()
+        if disturb:
+            np.random.permutation(1000)
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+        results.append(model.get_weights())
+    assert same(results[0], results[1])
+    unshuffled = run(7, monkeypatch, shuffle=False)["orders"]
+    assert all(np.array_equal(order, np.arange(36)) for order in unshuffled)
+
+
+def test_keras2_batch_shuffle_moves_whole_batches():
+    key = jax.random.key(5)
+    order = _batching.epoch_order(22, 4, "batch", key)
+    chunks = order[:20].reshape(5, 4)
+    assert all(np.array_equal(c, np.arange(c[0], c[0] + 4)) for c in chunks)
+    assert not np.array_equal(order, np.arange(22)) and order[20:].tolist() == [20, 21]
+    np.testing.assert_array_equal(order, _batching.epoch_order(22, 4, "batch", key))
+
+
+class Indexed(Sequence):
+    def __init__(self, x, y):
+        self.x, self.y, self.seen = x, y, []
+
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, i):
+        self.seen.append(i)
+        return self.x[i * 8:(i + 1) * 8], self.y[i * 8:(i + 1) * 8]
+
+
+def test_sequence_shuffling_and_generator_training_are_reproducible():
+    x, y = data()
+    runs = []
+    for _ in range(2):
+        fkeras.utils.set_random_seed(11)
+        model, seq = build(), Indexed(x, y)
+        history = model.fit(seq, epochs=2, shuffle=True, verbose=0)
+        runs.append((seq.seen, history.history["loss"], model.get_weights()))
+    assert same(runs[0], runs[1])
+    assert runs[0][0][:6] != list(range(6))
+
+
+@pytest.mark.parametrize("seed", ["1", 1.5, None, True])
+def test_set_random_seed_takes_an_integer(seed):
+    with pytest.raises(TypeError, match="Received: seed="):
+        fkeras.utils.set_random_seed(seed)
+
+
+def test_set_random_seed_accepts_numpy_integers():
+    fkeras.utils.set_random_seed(np.int64(5))
+    a = build().get_weights()
+    fkeras.utils.set_random_seed(5)
+    assert same(a, build().get_weights())
