@@ -11,6 +11,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
+import fkeras
 import fkeras.callbacks as fcb
 
 
@@ -658,3 +659,51 @@ def test_batch_logs_view_is_read_only_mapping():
     assert dict(view) == {"a": 1.5, "b": 2.0}
     with pytest.raises(TypeError):
         view["a"] = 3.0
+
+
+def _hook_recorder(base):
+    """A callback class of `base` (fkeras's or Keras 3's) that records every hook it gets."""
+    hooks = [
+        "on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
+        "on_train_batch_begin", "on_train_batch_end", "on_test_begin", "on_test_end",
+        "on_test_batch_begin", "on_test_batch_end",
+    ]
+
+    def make(name):
+        def hook(self, *args, **kwargs):
+            logs = args[-1] if args and isinstance(args[-1], dict) else kwargs.get("logs")
+            self.calls.append((name, *[a for a in args if isinstance(a, int)], sorted(logs or {})))
+        return hook
+
+    namespace = {name: make(name) for name in hooks}
+    namespace["__init__"] = lambda self: (base.__init__(self), setattr(self, "calls", []))[0]
+    return type("Recorder", (base,), namespace)()
+
+
+@pytest.mark.parametrize("validation", ["arrays", "generator"])
+def test_fit_validation_calls_the_test_hooks_as_keras3(keras3, validation):
+    """Keras's fit validates through `evaluate(callbacks=...)`: on_test_begin, the test batch
+    hooks and on_test_end (with un-prefixed logs) reach the fit's callbacks each epoch."""
+    rng = np.random.RandomState(0)
+    x, y = rng.rand(12, 3).astype("float32"), rng.rand(12, 1).astype("float32")
+    vx, vy = rng.rand(6, 3).astype("float32"), rng.rand(6, 1).astype("float32")
+
+    def run(k):
+        model = k.Sequential([k.Input((3,)), k.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        recorder = _hook_recorder(k.callbacks.Callback)
+        if validation == "arrays":
+            val, extra = (vx, vy), {"validation_batch_size": 4}
+        else:
+            def gen():
+                while True:
+                    for i in range(0, 6, 4):
+                        yield vx[i:i + 4], vy[i:i + 4]
+            val, extra = gen(), {"validation_steps": 2}
+        model.fit(x, y, batch_size=4, epochs=2, verbose=0, shuffle=False, validation_data=val,
+                  callbacks=[recorder], **extra)
+        return recorder.calls
+
+    ours, theirs = run(fkeras), run(keras3)
+    assert ours == theirs
+    assert ("on_test_end", ["loss", "mae"]) in ours

@@ -60,6 +60,25 @@ def _metrics_per_output(metrics, output_names: list[str], what: str) -> list[lis
     return [[metrics] for _ in range(n)]
 
 
+def unique_metric_names(entries, output_names: list[str], loss_names: list[str]) -> list[str]:
+    """Keras's log names for `(output index, metric name, weighted)` entries: `<output>_<metric>`
+    for several outputs; a weighted metric whose name is taken becomes `weighted_<metric>`; later
+    clashes get `_1`, `_2`, ..."""
+    prefixes = [f"{name}_" if len(output_names) > 1 else "" for name in output_names]
+    taken = {"loss", *loss_names}
+    names = []
+    for i, metric_name, weighted in entries:
+        name = prefixes[i] + metric_name
+        if name in taken and weighted:
+            name = prefixes[i] + "weighted_" + metric_name
+        base, k = name, 1
+        while name in taken:
+            name, k = f"{base}_{k}", k + 1
+        taken.add(name)
+        names.append(name)
+    return names
+
+
 class CompileSpec:
     """Losses, loss weights and metrics per output, ready for the jitted steps."""
 
@@ -109,21 +128,8 @@ class CompileSpec:
         self.names = ["loss"] + self.loss_names + self.metric_names
 
     def _unique_metric_names(self, output_names) -> list[str]:
-        """Keras's log names: `<output>_<metric>` for several outputs; a weighted metric whose name
-        is taken becomes `weighted_<metric>`; later clashes get `_1`, `_2`, ..."""
-        taken = {"loss", *self.loss_names}
-        names = []
-        for i, metric, weighted in self.metrics:
-            prefix = f"{output_names[i]}_" if self.multi else ""
-            name = prefix + metric.name
-            if name in taken and weighted:
-                name = prefix + "weighted_" + metric.name
-            base, k = name, 1
-            while name in taken:
-                name, k = f"{base}_{k}", k + 1
-            taken.add(name)
-            names.append(name)
-        return names
+        entries = [(i, metric.name, weighted) for i, metric, weighted in self.metrics]
+        return unique_metric_names(entries, output_names, self.loss_names)
 
     @staticmethod
     def _get_loss(ident, y_shape, pred_shape):

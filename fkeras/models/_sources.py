@@ -60,7 +60,7 @@ class SourceLoops:
                 self.stop_training = True
             epoch_logs = last.last() if last is not None else {}
             if validation_data is not None and _due(epoch, validation_freq):
-                val_logs = self._evaluate_any(validation_data, validation_steps, loading)
+                val_logs = self._validate(callbacks, self._evaluate_any, validation_data, validation_steps, loading)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             if isinstance(source, Sequence):
                 source.on_epoch_end()
@@ -98,15 +98,15 @@ class SourceLoops:
                 break
         return last, seen
 
-    def _evaluate_any(self, data, steps, loading, batch_size=None) -> dict:
+    def _evaluate_any(self, data, steps, loading, batch_size=None, callbacks=None) -> dict:
         from fkeras.engine import _data
         from fkeras.models._fit_args import check_batch_size as _check_batch_size
 
         if _gen.is_batch_source(data):
-            return self._evaluate_source(data, steps, loading)
+            return self._evaluate_source(data, steps, loading, callbacks)
         vx, vy, vsw = _data.unpack_validation_data(data)
         xs, ys, sws = self._adapt(vx, vy, vsw, what="validation_data")
-        return self._evaluate_arrays(xs, ys, sws, _check_batch_size(batch_size), steps=steps)
+        return self._evaluate_arrays(xs, ys, sws, _check_batch_size(batch_size), callbacks, steps=steps)
 
     def _evaluate_source(self, source, steps, loading, callbacks=None) -> dict:
         steps = _gen.steps_for(source, steps, "steps")

@@ -168,17 +168,17 @@ class Trainer(SourceLoops):
             return list(next(reversed(self._specs.values())).names)
         if not self.compiled:
             return []
-        from fkeras.engine._compile import _metrics_per_output
+        from fkeras.engine._compile import _metrics_per_output, unique_metric_names
 
         outputs = self.output_names
-        multi = len(outputs) > 1
-        names = ["loss"] + ([f"{o}_loss" for o in outputs] if multi else [])
-        for spec in (self._compile_args["metrics"], self._compile_args["weighted_metrics"]):
-            for out, idents in zip(outputs, _metrics_per_output(spec, outputs, "metrics")):
-                for ident in idents:
-                    name = _metric_name(ident)
-                    names.append(f"{out}_{name}" if multi else name)
-        return names
+        loss_names = [f"{o}_loss" for o in outputs] if len(outputs) > 1 else []
+        entries = [
+            (i, _metric_name(ident), weighted)
+            for weighted, spec in ((False, self._compile_args["metrics"]), (True, self._compile_args["weighted_metrics"]))
+            for i, idents in enumerate(_metrics_per_output(spec, outputs, "metrics"))
+            for ident in idents
+        ]
+        return ["loss", *loss_names, *unique_metric_names(entries, outputs, loss_names)]
 
     # ---- data -----------------------------------------------------------------------------
 
@@ -425,15 +425,25 @@ class Trainer(SourceLoops):
             if (val_arrays or val_source) is not None and _batching.due(epoch, validation_freq):
                 if val_arrays is not None:
                     val_batch = _check_batch_size(validation_batch_size or batch_size, "validation_batch_size")
-                    val_logs = self._evaluate_arrays(*val_arrays, batch_size=val_batch, steps=validation_steps)
+                    val_logs = self._validate(
+                        callbacks, self._evaluate_arrays, *val_arrays, batch_size=val_batch, steps=validation_steps
+                    )
                 else:
-                    val_logs = self._evaluate_source(val_source, validation_steps, loading)
+                    val_logs = self._validate(callbacks, self._evaluate_source, val_source, validation_steps, loading)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callbacks.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
         callbacks.on_train_end(epoch_logs)
         return self.history
+
+    @staticmethod
+    def _validate(callbacks, evaluate, *args, **kwargs) -> dict:
+        """fit's validation pass, framed by the test hooks as Keras's fit calls `evaluate`."""
+        callbacks.on_test_begin()
+        logs = evaluate(*args, callbacks=callbacks, **kwargs)
+        callbacks.on_test_end(logs)
+        return logs
 
     def _run_epoch(self, spec, data, n, shuffle, batch_size, steps, callbacks):
         """One epoch over device-resident `data`: fused chunks of full batches, then the partial one."""
@@ -552,7 +562,7 @@ class Trainer(SourceLoops):
     # ---- predict --------------------------------------------------------------------------
 
     @filter_traceback
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None,
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None,
                 max_queue_size=10, workers=1, use_multiprocessing=False, **kwargs):
         """Model outputs for `x`, as NumPy arrays (one, a list, or a dict like the outputs)."""
         if kwargs:
