@@ -17,8 +17,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from fkeras import _tree
+from fkeras import _config, _tree
 from fkeras.engine import _sharding
+from fkeras.optimizers import _loss_scale
 
 
 class TrainState(NamedTuple):
@@ -64,6 +65,33 @@ def _model_inputs(model, xs):
     return list(xs) if len(xs) > 1 else xs[0]
 
 
+def _loss_dtype(preds: list) -> list:
+    """Half-precision outputs of a mixed-precision model, upcast for the losses and metrics
+    (Keras's losses and metrics convert `y_pred` to their own dtype, floatx); a no-op otherwise."""
+    floatx = jnp.dtype(_config.floatx())
+    return [
+        p.astype(floatx)
+        if p.dtype in (jnp.float16, jnp.bfloat16) and p.dtype != floatx and floatx.itemsize > 2
+        else p
+        for p in preds
+    ]
+
+
+def _value_and_grad(loss_fn, scale, *args):
+    """`((total, aux), grads)` of `loss_fn`; with a loss scale (a LossScaleOptimizer's state),
+    the gradients are those of `total * scale` (Keras's `optimizer.scale_loss`), and `total`
+    stays the unscaled loss for the metrics."""
+    if scale is None:
+        return jax.value_and_grad(loss_fn, has_aux=True)(*args)
+
+    def scaled(*a):
+        total, aux = loss_fn(*a)
+        return total * scale, (total, aux)
+
+    (_, (total, aux)), grads = jax.value_and_grad(scaled, has_aux=True)(*args)
+    return (total, aux), grads
+
+
 def make_train_step(model, spec, tx):
     """The pure one-batch training step for `model` compiled with `spec` and optimizer `tx`."""
 
@@ -72,7 +100,7 @@ def make_train_step(model, spec, tx):
         preds, _, new_state, activity = model.apply_with_losses(
             variables, _model_inputs(model, batch.xs), training=True, rng=rng
         )
-        preds = _flat_preds(model, preds)
+        preds = _loss_dtype(_flat_preds(model, preds))
         total, per_output = spec.total_loss(batch.ys, preds, batch.sws)
         total = total + model.penalty(variables["params"]) + activity
         return total, (preds, new_state, per_output)
@@ -81,13 +109,14 @@ def make_train_step(model, spec, tx):
 
     def train_step(ts: TrainState, batch: Batch):
         rng, step_rng = jax.random.split(ts.rng)
-        (total, (preds, new_state, per_output)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-            ts.params, ts, batch, step_rng
+        scale = _loss_scale.current_scale(ts.opt_state)
+        (total, (preds, new_state, per_output)), grads = _value_and_grad(
+            loss_fn, scale, ts.params, ts, batch, step_rng
         )
         updates, opt_state = tx.update(grads, ts.opt_state, ts.params)
         params = optax.apply_updates(ts.params, updates)
         if constrained:
-            params = model.constrain(params)
+            params = _constrain(model, params, ts.params, None if scale is None else grads)
         metrics = spec.update_metrics(
             ts.metrics, total, per_output, batch.ys, preds, batch.sws, batch_size=batch.xs[0].shape[0]
         )
@@ -96,6 +125,16 @@ def make_train_step(model, spec, tx):
         return ts, spec.results(metrics)
 
     return train_step
+
+
+def _constrain(model, params, old_params, scaled_grads):
+    """`model.constrain(params)`, except after a step a LossScaleOptimizer skipped (non-finite
+    gradients): then the weights stay exactly as they were, as in Keras (no constraint runs)."""
+    constrained = model.constrain(params)
+    if scaled_grads is None:
+        return constrained
+    finite = _loss_scale.all_finite(scaled_grads)
+    return jax.tree_util.tree_map(lambda c, p: jnp.where(finite, c, p), constrained, old_params)
 
 
 def _has_constraints(model) -> bool:
@@ -157,7 +196,7 @@ def make_eval_step(model, spec):
 
     def eval_step(variables, metrics, batch: Batch, mask):
         preds, _, _, activity = model.apply_with_losses(variables, _model_inputs(model, batch.xs), training=False)
-        preds = _flat_preds(model, preds)
+        preds = _loss_dtype(_flat_preds(model, preds))
         total, per_output = spec.total_loss(batch.ys, preds, batch.sws, mask=mask)
         total = total + model.penalty(variables["params"]) + activity
         return spec.update_metrics(

@@ -24,7 +24,16 @@ from fkeras import _naming, _random
 from fkeras._traceback import filter_traceback
 from fkeras.graph import _tensor
 from fkeras.layers import _cell
-from fkeras.layers._spec import TensorSpec, spec_of, standardize_dtype, standardize_shape, to_struct
+from fkeras.layers._spec import (
+    TensorSpec,
+    as_bool,
+    spec_of,
+    standardize_dtype,
+    standardize_shape,
+    to_struct,
+)
+from fkeras.mixed_precision import _autocast
+from fkeras.mixed_precision import _policy as _dtype_policies
 
 Params = dict
 State = dict
@@ -97,7 +106,11 @@ class Layer:
 
     Args:
         name: unique name (default: the snake-cased class name, numbered: `dense`, `dense_1`).
-        dtype: the dtype of the layer's variables and computations (default `floatx()`).
+        dtype: the layer's dtype policy: a dtype name ('float32': variables and computations
+            in that dtype), 'mixed_float16' / 'mixed_bfloat16' (float32 variables, half
+            precision computations), or a `DTypePolicy` (default: the global policy).
+        autocast: whether floating inputs and variables are cast to the compute dtype when
+            the layer runs (Keras 3's autocasting; default True).
         trainable: whether `fit` updates the layer's parameters (settable later).
         input_shape, input_dim, batch_size, batch_input_shape: Keras's way to give the first layer
             of a `Sequential` model its input shape.
@@ -112,6 +125,15 @@ class Layer:
         init = cls.__dict__.get("__init__")
         if init is not None and not getattr(init, "_freezes", False):
             cls.__init__ = filter_traceback(_freezing_init(init))  # True: the input mask passes through unchanged (compute_mask)
+        # Keras's autocasting happens in `Layer.__call__`; here `apply` is what every caller
+        # (the graph, wrappers, eager calls, research code) runs, so it is wrapped there.
+        for method, wrap in (
+            ("apply", _autocast.autocast_apply),
+            ("compute_output_spec", _autocast.autocast_output_spec),
+        ):
+            fn = cls.__dict__.get(method)
+            if fn is not None and not getattr(fn, "_autocasts", False):
+                setattr(cls, method, wrap(fn))
 
     def __init__(
         self,
@@ -126,6 +148,7 @@ class Layer:
         batch_shape=None,
         weights=None,
         activity_regularizer=None,
+        autocast: bool = True,
         **kwargs,
     ):
         if kwargs:
@@ -139,7 +162,8 @@ class Layer:
         if name is None:
             name = _naming.uniquify(_naming.to_snake_case(type(self).__name__))
         self.name = name
-        self.dtype = standardize_dtype(dtype)
+        self._dtype_policy = _dtype_policies.get(dtype, "dtype")
+        self.autocast = as_bool(self, "autocast", autocast)
         if batch_shape is not None:
             batch_input_shape = batch_shape
         self.batch_input_shape = _first_input_shape(
@@ -154,6 +178,30 @@ class Layer:
         state.trainable = bool(trainable)
         if weights is not None:
             state.pending_weights = [np.asarray(w) for w in weights]
+
+    # ---- dtype policy (Keras 3): variables in `variable_dtype`, computations in `compute_dtype`
+
+    _autocast_variables = True  # False: inputs are autocast, the layer's variables are not
+
+    @property
+    def dtype_policy(self) -> _dtype_policies.DTypePolicy:
+        return self.__dict__.get("_dtype_policy") or _dtype_policies.global_policy()
+
+    @property
+    def variable_dtype(self) -> str:
+        return self.dtype_policy.variable_dtype
+
+    @property
+    def compute_dtype(self) -> str:
+        return self.dtype_policy.compute_dtype
+
+    @property
+    def dtype(self) -> str:
+        """The variable dtype (Keras's `layer.dtype`); while a mixed-precision layer runs its own
+        `apply`/`compute_output_spec`, the compute dtype (see `fkeras.mixed_precision`)."""
+        if _autocast.in_scope(self):
+            return self.compute_dtype
+        return self.variable_dtype
 
     def __setattr__(self, name, value):
         if self._frozen and name not in _MUTABLE:
@@ -175,6 +223,7 @@ class Layer:
         """Return `(outputs, new_state)`. Pure: reads `variables`, never a cell."""
         raise NotImplementedError(f"{type(self).__name__} does not implement `apply`.")
 
+    @_autocast.autocast_output_spec
     def compute_output_spec(self, input_spec, **kwargs):
         """Output spec(s) for `input_spec`, found by tracing `apply` (no FLOPs run).
 
@@ -483,7 +532,11 @@ class Layer:
     # ---- config -------------------------------------------------------------------------------
 
     def get_config(self) -> dict:
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": _dtype_policies.config_value(self.dtype_policy),
+        }
         if self.activity_regularizer is not None:
             from fkeras import regularizers
 

@@ -73,6 +73,7 @@ class Embedding(Layer):
             weights = [weights]
         # `input_dim` is the vocabulary size here, never the base class's input shape.
         super().__init__(weights=weights, **kwargs)
+        self.autocast = False  # indices stay as given: a float16 cast would round 2049.0 to 2048
         self.input_dim = input_dim
         self.output_dim = output_dim
         self.embeddings_initializer = initializers.get_or_default(embeddings_initializer, "uniform")

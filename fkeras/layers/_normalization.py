@@ -636,8 +636,11 @@ class UnitNormalization(Layer):
             x = x.astype(self.dtype)
         axes = tuple(self.axis) if isinstance(self.axis, list) else self.axis
         inv = jax.lax.rsqrt(jnp.sum(jnp.square(x), axis=axes, keepdims=True))
-        # Keras's `ops.normalize(x, epsilon=1e-12)`: the norm is floored at epsilon.
-        return x * jnp.minimum(inv, 1.0 / 1e-12), {}
+        # Keras's `ops.normalize(x, epsilon=1e-12)`: the norm is floored at epsilon. In half
+        # precision 1e12 is not representable: cap at the dtype's largest finite value instead
+        # (Keras's inf turns an all-zero float16 input into NaN; this keeps it zero).
+        cap = min(1.0 / 1e-12, float(jnp.finfo(x.dtype).max))
+        return x * jnp.minimum(inv, cap), {}
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

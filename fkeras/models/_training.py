@@ -23,6 +23,7 @@ from fkeras.layers import _cell
 from fkeras.models import _batching, _fit_args
 from fkeras.models._safety import defer_sigint
 from fkeras.models._sources import SourceLoops
+from fkeras.optimizers import _loss_scale
 
 MSG_NOT_COMPILED = (
     "You must call `compile()` before using the model for `{what}`, e.g.\n"
@@ -111,7 +112,9 @@ class Trainer(SourceLoops):
         for ident in _leaves(metrics) + _leaves(weighted_metrics):
             if not (isinstance(ident, str) and ident.lower() in ("accuracy", "acc", "crossentropy", "ce")):
                 metrics_module.get(ident)
-        self.optimizer = optimizers.get(optimizer)
+        self.optimizer = _loss_scale.wrap_for_policy(
+            optimizers.get(optimizer), self.dtype_policy, auto_scale_loss
+        )
         self.loss = loss
         self._compile_args = dict(
             loss=loss, loss_weights=loss_weights, metrics=metrics, weighted_metrics=weighted_metrics

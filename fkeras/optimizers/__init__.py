@@ -54,6 +54,7 @@ from fkeras.optimizers._optimizers import (
     Nadam as Nadam,
     RMSprop as RMSprop,
 )
+from fkeras.optimizers._loss_scale import LossScaleOptimizer as LossScaleOptimizer
 from fkeras.optimizers._transforms import (
     CountIterationsState as CountIterationsState,
     InjectLearningRateState as InjectLearningRateState,
@@ -81,6 +82,7 @@ _BUILTINS: dict[str, type[Optimizer]] = {
     cls.__name__.lower(): cls
     for cls in (SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam, Ftrl, Lion)
 }
+_BUILTINS["lossscaleoptimizer"] = LossScaleOptimizer  # deserialize only: it needs an inner optimizer
 
 
 def serialize(optimizer: Optimizer) -> dict[str, Any]:

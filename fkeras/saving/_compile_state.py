@@ -334,7 +334,7 @@ def restore_optimizer_state(model, weights: list, rng=None, strict: bool = True)
         warnings.warn(message, stacklevel=3)
         return False
     state_before = optimizer.state
-    configured_lr = None if layout.head == 1 else optimizer.get_config()["learning_rate"]
+    configured_lr = None if layout.head == 1 else optimizer._learning_rate
     optimizer.build(params)
     try:
         optimizer.set_weights(layout.reorder(list(weights), layout.keras_paths, layout.jax_paths))
@@ -346,9 +346,7 @@ def restore_optimizer_state(model, weights: list, rng=None, strict: bool = True)
             f"Could not restore the optimizer state ({err}); it starts fresh.", stacklevel=3
         )
         return False
-    if configured_lr is not None and np.float32(configured_lr) == np.float32(
-        optimizer.get_config()["learning_rate"]
-    ):
+    if configured_lr is not None and np.float32(configured_lr) == np.float32(optimizer._learning_rate):
         # The file holds the rate as float32: keep the config's exact value when they agree.
         optimizer.learning_rate = configured_lr
     key = None
