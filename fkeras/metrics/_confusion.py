@@ -16,7 +16,7 @@ import numpy as np
 
 from fkeras import losses as _losses
 from fkeras._config import epsilon
-from fkeras.metrics._base import Metric, State, StateSpec, check_int, check_real
+from fkeras.metrics._base import Metric, State, StateSpec, check_int
 
 Array = jax.Array
 NEG_INF = -1e10
