@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from fkeras.callbacks._callback import Callback, Logs
+from fkeras.callbacks._callback import Callback, Logs, batches_since
 
 __all__ = ["BackupAndRestore"]
 
@@ -152,11 +152,7 @@ class BackupAndRestore(Callback):
     def _should_save_on_batch(self, batch: int) -> bool:
         if not self._uses_batch_hooks("train"):
             return False
-        if batch <= self._last_batch_seen:  # a new epoch: batches count from 0
-            added = batch + 1
-        else:  # several steps may have run since the last call
-            added = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
+        self._batches_seen_since_last_saving += batches_since(self._last_batch_seen, batch)
         self._last_batch_seen = batch
         if self._batches_seen_since_last_saving >= self.save_freq:
             self._batches_seen_since_last_saving = 0

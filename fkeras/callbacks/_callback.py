@@ -107,6 +107,15 @@ class BatchLogs(Mapping):
         return f"BatchLogs({list(self)})"
 
 
+def batches_since(last_seen: int | None, batch: int) -> int:
+    """How many train batches ran up to `batch` since a batch hook last saw `last_seen`.
+
+    Batches count from 0 in each epoch, and one hook call may follow several steps of a fused
+    dispatch; `batch <= last_seen` (or nothing seen yet) means a new epoch began.
+    """
+    return batch + 1 if last_seen is None or batch <= last_seen else batch - last_seen
+
+
 class Callback:
     """Base class of callbacks: override the hooks of the stages you want to act on.
 

@@ -94,11 +94,36 @@ def _first_input_shape(input_shape, input_dim, batch_size, batch_input_shape):
     if batch_input_shape is not None:
         return standardize_shape(batch_input_shape, "batch_input_shape")
     if input_shape is None and input_dim is not None:
-        input_shape = (input_dim,)
+        input_shape = standardize_shape((input_dim,), "input_dim")  # messages name `input_dim`
     if input_shape is None:
         return None
     shape = standardize_shape(input_shape, "input_shape")
     return (batch_size,) + shape
+
+
+def _weight_arrays(layer, name: str, weights) -> list[np.ndarray]:
+    """`weights` (a list of arrays, as `get_weights` returns) as NumPy arrays of numbers; a
+    TypeError naming the layer for anything else (a string, a number, an array of strings)."""
+    if isinstance(weights, (str, bytes, dict)) or not hasattr(weights, "__iter__"):
+        raise TypeError(
+            f"Layer {layer.name!r}: `{name}` must be a list of arrays (as `get_weights()` returns). "
+            f"Received: {name} of type {type(weights).__name__}"
+        )
+    arrays = []
+    for i, value in enumerate(weights):
+        try:
+            array = np.asarray(value)
+            if array.dtype == object:
+                array = array.astype(np.float32)
+        except (TypeError, ValueError):
+            array = None
+        if array is None or array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"Layer {layer.name!r}: `{name}[{i}]` must be an array of numbers. "
+                f"Received: {type(value).__name__} {value!r:.80}"
+            )
+        arrays.append(array)
+    return arrays
 
 
 class Layer:
@@ -175,9 +200,9 @@ class Layer:
             activity_regularizer = regularizers.get(activity_regularizer)
         self.activity_regularizer = activity_regularizer
         state = _cell.cell(self)
-        state.trainable = bool(trainable)
+        state.trainable = as_bool(self, "trainable", trainable)
         if weights is not None:
-            state.pending_weights = [np.asarray(w) for w in weights]
+            state.pending_weights = _weight_arrays(self, "weights", weights)
 
     # ---- dtype policy (Keras 3): variables in `variable_dtype`, computations in `compute_dtype`
 
@@ -398,7 +423,7 @@ class Layer:
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
-        _cell.cell(self).trainable = bool(value)
+        _cell.cell(self).trainable = as_bool(self, "trainable", value)
 
     def _weight_views(self) -> list[_cell.Weight]:
         state = _cell.cell(self)
@@ -430,14 +455,13 @@ class Layer:
 
     def set_weights(self, weights) -> None:
         views = self._weight_views()
-        weights = list(weights)
+        weights = _weight_arrays(self, "weights", weights)
         if len(weights) != len(views):
             raise ValueError(
                 f"Layer {self.name!r} expects {len(views)} weight arrays "
                 f"({', '.join(w.name for w in views) or 'none'}). Received: {len(weights)} arrays."
             )
         for view, value in zip(views, weights):
-            value = np.asarray(value)
             if tuple(value.shape) != view.shape:
                 raise ValueError(
                     f"Layer {self.name!r}: weight `{view.name}` has shape {view.shape}. "

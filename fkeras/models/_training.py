@@ -22,6 +22,7 @@ from fkeras.engine._streaming import HostOutputs
 from fkeras.layers import _cell
 from fkeras.models import _batching, _fit_args
 from fkeras.models._safety import defer_sigint
+from fkeras.layers._spec import as_bool
 from fkeras.models._sources import SourceLoops
 from fkeras.optimizers import _loss_scale
 
@@ -96,7 +97,11 @@ class Trainer(SourceLoops):
                 "compile: `target_tensors` is not supported (Keras 3 dropped it too). Pass the "
                 "targets to `fit(x, y)` instead. Received: target_tensors=" + repr(target_tensors)
             )
-        if sample_weight_mode not in (None, "temporal") and not isinstance(sample_weight_mode, (dict, list)):
+        if not (
+            sample_weight_mode is None
+            or isinstance(sample_weight_mode, (dict, list))
+            or (isinstance(sample_weight_mode, str) and sample_weight_mode == "temporal")
+        ):
             raise ValueError(
                 "`sample_weight_mode` must be None or 'temporal'. "
                 f"Received: sample_weight_mode={sample_weight_mode!r}"
@@ -123,7 +128,7 @@ class Trainer(SourceLoops):
         self._fns = {}
         self._ts = None
         self._restored_state = None
-        self.run_eagerly = bool(run_eagerly)
+        self.run_eagerly = as_bool(self, "run_eagerly", run_eagerly)
         self._steps_per_execution = steps_per_execution
         self.compiled = True
 
