@@ -209,6 +209,17 @@ def test_no_retrace_across_epochs_and_fits():
     assert counter.count == 0, counter.messages
 
 
+def test_step_by_step_epoch_compiles_one_program_per_batch_shape():
+    """The first step of an epoch (which zeroes the metrics) shares its compiled program with the
+    others: an epoch of full batches plus a partial one compiles exactly two train programs."""
+    x, y = data(70)
+    model = mlp()
+    model.compile("rmsprop", "categorical_crossentropy", metrics=["accuracy"], steps_per_execution=1)
+    with jax.log_compiles(True), _count_compiles() as counter:
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    assert counter.count == 2, counter.messages
+
+
 class _count_compiles:
     """Counts XLA compilations of fkeras step functions logged while active."""
 

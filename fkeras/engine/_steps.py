@@ -166,8 +166,13 @@ def make_train_functions(model, spec, tx, dist=None, state_shardings=None):
     step = make_train_step(model, spec, tx)
 
     def fresh(ts, reset):
-        # starting an epoch: zero the metric accumulators inside the dispatch (no extra transfers)
-        return ts._replace(metrics=spec.init_metrics()) if reset else ts
+        # starting an epoch: zero the metric accumulators inside the dispatch (no extra
+        # transfers). `reset` is traced, not static: the first step of an epoch and the others
+        # share one compiled program.
+        metrics = jax.tree_util.tree_map(
+            lambda init, current: jnp.where(reset, init, current), spec.init_metrics(), ts.metrics
+        )
+        return ts._replace(metrics=metrics)
 
     def batch_of(data, idx):
         # under a distribution, each device gathers and computes only its rows of the batch
@@ -185,8 +190,8 @@ def make_train_functions(model, spec, tx, dist=None, state_shardings=None):
         return ts, logs
 
     return (
-        _sharding.jit_train(one, state_shardings, static_argnames="reset"),
-        _sharding.jit_train(many, state_shardings, static_argnames="reset"),
+        _sharding.jit_train(one, state_shardings),
+        _sharding.jit_train(many, state_shardings),
         _sharding.jit_train(step, state_shardings),
     )
 
