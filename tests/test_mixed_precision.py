@@ -470,3 +470,31 @@ def test_train_step_reads_the_scale_only_from_a_loss_scale_state():
     state = LSO(SGD()).transform().init({"w": jnp.zeros(2)})
     assert float(_loss_scale.current_scale(state)) == 2.0**15
     assert _steps._loss_dtype([jnp.zeros(2, jnp.float16)])[0].dtype == jnp.float32
+
+
+@pytest.mark.parametrize("scale", [2.0**13, 2.0**14, 2.0**15])
+def test_recurrent_weight_gradients_do_not_overflow_where_keras_does_not(k3, scale):
+    """Two stacked LSTMs over 200 steps under mixed_float16: with these loss scales Keras 3 (which
+    casts the weights inside each step, so sums over time stay float32) skips a step only at
+    2**15. fkeras's recurrent layers compute in float32 under a mixed policy, so their weight
+    gradients (sums over batch x time) overflow exactly where Keras's do, not before."""
+    rng = np.random.RandomState(0)
+    x = (rng.randn(64, 200, 8) * 3).astype("float32")
+    y = (rng.randn(64, 1) * 50).astype("float32")
+    results, weights = [], None
+    for K in (k3, keras):
+        K.mixed_precision.set_global_policy("mixed_float16")
+        inp = K.Input((200, 8))
+        h = K.layers.LSTM(8)(K.layers.LSTM(16, return_sequences=True)(inp))
+        model = K.Model(inp, K.layers.Dense(1, dtype="float32")(h))
+        K.mixed_precision.set_global_policy("float32")
+        assert model.layers[1].compute_dtype == "float16"
+        weights = weights or model.get_weights()
+        model.set_weights(weights)
+        optimizer = K.optimizers.LossScaleOptimizer(K.optimizers.SGD(0.01), initial_scale=scale)
+        model.compile(optimizer, "mse")
+        model.train_on_batch(x, y)
+        results.append((float(np.asarray(optimizer.dynamic_scale)), int(np.asarray(optimizer.iterations))))
+        assert np.asarray(model.predict(x[:2], verbose=0)).dtype == np.float32
+    assert results[1] == results[0]
+    assert results[0] == ((scale, 1) if scale < 2.0**15 else (scale / 2, 0))

@@ -207,6 +207,9 @@ class Layer:
     # ---- dtype policy (Keras 3): variables in `variable_dtype`, computations in `compute_dtype`
 
     _autocast_variables = True  # False: inputs are autocast, the layer's variables are not
+    # True: under a mixed policy the layer computes in its variable dtype (float32) and only its
+    # outputs come out in the compute dtype (recurrent layers: see mixed_precision/_autocast.py)
+    _mixed_compute_in_variable_dtype = False
 
     @property
     def dtype_policy(self) -> _dtype_policies.DTypePolicy:

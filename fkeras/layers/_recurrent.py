@@ -323,6 +323,8 @@ class RNN(Layer):
         {'params': {'bias': (16,), 'kernel': (3, 16), 'recurrent_kernel': (4, 16)}, 'state': {}}
     """
 
+    _mixed_compute_in_variable_dtype = True  # see mixed_precision/_autocast.py
+
     supports_masking = True
     _input_rank: int | None = None  # the exact input rank required (None: at least 3)
 

@@ -18,7 +18,14 @@ Per-layer switches, as in Keras:
 - `layer.autocast = False`: no input or variable casting at all (LayerNormalization,
   GroupNormalization, Embedding compute from float32 variables themselves);
 - class attribute `_autocast_variables = False`: inputs are cast, variables are not
-  (BatchNormalization's `autocast=False` weights).
+  (BatchNormalization's `autocast=False` weights);
+- class attribute `_mixed_compute_in_variable_dtype = True`: under a mixed policy the layer runs
+  entirely in its variable dtype (float32 inputs, variables and arithmetic) and its floating
+  outputs are cast to the compute dtype. The recurrent layers use it: they project all time steps
+  with one matmul and scan a loop-invariant recurrent kernel, so in float16 their weight gradients
+  would be sums over batch x time in float16, which overflow (a bias gradient of 82k in a
+  two-layer LSTM) where Keras, casting inside each step, sums over time in float32. Computing
+  in float32 keeps every such sum in float32; the outputs keep Keras's dtype.
 """
 
 import functools
@@ -131,6 +138,8 @@ def autocast_apply(apply):
             return apply(self, variables, inputs, *args, **kwargs)
         policy, mixed = plan
         compute = policy.compute_dtype
+        if mixed and type(self)._mixed_compute_in_variable_dtype:
+            return _apply_in_variable_dtype(self, apply, policy, variables, inputs, args, kwargs)
         if self.autocast:
             if _needs_cast(inputs, compute):
                 inputs = cast_floats(inputs, compute)
@@ -151,6 +160,16 @@ def autocast_apply(apply):
 
     wrapper._autocasts = True
     return wrapper
+
+
+def _apply_in_variable_dtype(layer, apply, policy, variables, inputs, args, kwargs):
+    """`apply` with float32 inputs and variables, its floating outputs cast to compute dtype."""
+    variable = policy.variable_dtype
+    if layer.autocast:
+        inputs = cast_floats(inputs, variable)
+        kwargs = cast_floats(kwargs, variable) if kwargs else kwargs
+    outputs, new_state = apply(layer, variables, inputs, *args, **kwargs)
+    return cast_floats(outputs, policy.compute_dtype), new_state
 
 
 def _cast_spec(spec, dtype: str):
@@ -179,6 +198,11 @@ def autocast_output_spec(compute_output_spec):
         if plan is None:
             return compute_output_spec(self, input_spec, **kwargs)
         policy, mixed = plan
+        if mixed and type(self)._mixed_compute_in_variable_dtype:
+            if self.autocast:
+                input_spec = cast_specs(input_spec, policy.variable_dtype)
+                kwargs = {k: cast_specs(v, policy.variable_dtype) for k, v in kwargs.items()}
+            return cast_specs(compute_output_spec(self, input_spec, **kwargs), policy.compute_dtype)
         if self.autocast:
             input_spec = cast_specs(input_spec, policy.compute_dtype)
             kwargs = {k: cast_specs(v, policy.compute_dtype) for k, v in kwargs.items()}
