@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from fkeras.callbacks._callback import Callback, Logs, batches_since
+from fkeras.callbacks._callback import Callback, Logs, save_due
 
 __all__ = ["BackupAndRestore"]
 
@@ -152,12 +152,7 @@ class BackupAndRestore(Callback):
     def _should_save_on_batch(self, batch: int) -> bool:
         if not self._uses_batch_hooks("train"):
             return False
-        self._batches_seen_since_last_saving += batches_since(self._last_batch_seen, batch)
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
+        return save_due(self, batch)
 
     def _save_model(self) -> None:
         from fkeras.saving._atomic import atomic_path

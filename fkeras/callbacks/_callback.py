@@ -107,13 +107,22 @@ class BatchLogs(Mapping):
         return f"BatchLogs({list(self)})"
 
 
-def batches_since(last_seen: int | None, batch: int) -> int:
-    """How many train batches ran up to `batch` since a batch hook last saw `last_seen`.
+def save_due(callback, batch: int) -> bool:
+    """Whether a saving callback with an integer `save_freq` saves after train batch `batch`.
 
-    Batches count from 0 in each epoch, and one hook call may follow several steps of a fused
-    dispatch; `batch <= last_seen` (or nothing seen yet) means a new epoch began.
+    Counts the batches run since the last save in `callback._batches_seen_since_last_saving`
+    (reset when due) and remembers `batch` in `callback._last_batch_seen`. Batches count from 0
+    in each epoch and one hook call may follow several steps of a fused dispatch: `batch <=`
+    the last one seen (or none seen yet) means a new epoch began.
     """
-    return batch + 1 if last_seen is None or batch <= last_seen else batch - last_seen
+    last = callback._last_batch_seen
+    new_epoch = last is None or batch <= last
+    callback._batches_seen_since_last_saving += batch + 1 if new_epoch else batch - last
+    callback._last_batch_seen = batch
+    if callback._batches_seen_since_last_saving >= callback.save_freq:
+        callback._batches_seen_since_last_saving = 0
+        return True
+    return False
 
 
 class Callback:

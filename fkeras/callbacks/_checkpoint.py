@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from fkeras.callbacks._callback import Logs, batches_since
+from fkeras.callbacks._callback import Logs, save_due
 from fkeras.callbacks._monitor import MonitorCallback, check_number, check_path
 from fkeras.utils._progbar import print_msg
 
@@ -107,12 +107,7 @@ class ModelCheckpoint(MonitorCallback):
     def _should_save_on_batch(self, batch: int) -> bool:
         if self.save_freq == "epoch":
             return False
-        self._batches_seen_since_last_saving += batches_since(self._last_batch_seen, batch)
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
+        return save_due(self, batch)
 
     def _should_save_model(self, epoch: int, logs: Logs, filepath: str) -> bool:
         if not self.save_best_only:
