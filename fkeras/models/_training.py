@@ -662,7 +662,11 @@ class Trainer(SourceLoops):
     @filter_traceback
     def predict_on_batch(self, x):
         """Model outputs for one batch `x`."""
-        return self.predict(x, batch_size=max(1, len(self._adapt_x(x)[0])), verbose=0)
+        xs = self._adapt_x(x)
+        n = _data.check_cardinality({"x": xs})
+        if distribution() is not None:
+            return self.predict(xs, batch_size=max(1, n), verbose=0)
+        return self._predict_one_batch(self._predict_fn(), xs, n, max(1, n))
 
     # ---- saving ---------------------------------------------------------------------------
 
