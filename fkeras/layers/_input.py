@@ -52,8 +52,9 @@ class InputLayer(Layer):
                 "or a `batch_shape`. Received: shape=None, batch_shape=None"
             )
         if batch_shape is None:
-            if batch_size is not None:
-                _check_batch_size(batch_size)
+            from fkeras.models._fit_args import check_optional_positive_int  # no import cycle at load
+
+            batch_size = check_optional_positive_int("batch_size", batch_size)
             batch_shape = (batch_size,) + standardize_shape(shape, "shape")
         elif isinstance(batch_shape, (int, np.integer, str)):
             raise TypeError(
@@ -119,10 +120,3 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tenso
         **kwargs,
     )
     return layer._output_tensor
-
-
-def _check_batch_size(batch_size) -> None:
-    if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)):
-        raise TypeError(f"InputLayer: `batch_size` must be a positive integer or None. Received: batch_size={batch_size!r}")
-    if batch_size < 1:
-        raise ValueError(f"InputLayer: `batch_size` must be a positive integer or None. Received: batch_size={batch_size!r}")
