@@ -11,6 +11,7 @@ import jax
 import numpy as np
 
 from fkeras import _tree
+from fkeras.engine import _data
 from fkeras.graph import _graph
 from fkeras.graph._tensor import KerasTensor
 from fkeras.layers._base import Layer
@@ -445,14 +446,9 @@ def _numeric_array(value, what: str, model_name: str):
     if array.dtype.kind not in "biufc":
         raise TypeError(
             f"Model {model_name!r}: {what} must hold numbers; got an array of dtype {array.dtype}. "
-            f"Received: {what}={_short(value)}"
+            f"Received: {what}={_data._short(value, 80)}"
         )
     return array
-
-
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _eager_inputs(model, inputs):
