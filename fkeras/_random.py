@@ -3,7 +3,8 @@
 Pure code never reads this: `init`/`apply` take their keys as arguments. Only the stateful facade
 (building a layer on its first call, `fit`'s training key) asks for a fresh key here. `fit`
 derives everything random in training from that one training key, which checkpoints save: the
-dropout key of each step (split on the device) and each epoch's shuffle (`numpy_generator`).
+dropout key of each step (split on the device), each epoch's shuffle (`numpy_generator`) and the
+key of the next epoch (`next_epoch_words`).
 See docs/robustness.md, "Determinism".
 """
 
@@ -16,6 +17,8 @@ _counter = 0
 # Mixed into the seed of `numpy_generator`, so the host shuffle never replays the bits that the
 # same key gives on the device.
 _SHUFFLE_TAG = 0x5348_5546
+# Mixed into `next_epoch_words`, so the next epoch's key is independent of this epoch's shuffle.
+_EPOCH_TAG = 0x4550_4F43
 
 
 def set_seed(seed: int) -> None:
@@ -32,11 +35,23 @@ def next_key() -> jax.Array:
     return jax.random.fold_in(jax.random.key(_seed), _counter)
 
 
-def numpy_generator(key: jax.Array) -> np.random.Generator:
+def key_words(key) -> np.ndarray:
+    """The raw `uint32` words of a JAX PRNG key (typed or raw), on the host.
+
+    A device array is read back (a sync); host words are returned as they are.
+    """
+    if isinstance(key, np.ndarray):
+        return key
+    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    return np.asarray(jax.device_get(key))
+
+
+def numpy_generator(key) -> np.random.Generator:
     """A NumPy generator seeded from a JAX PRNG key (typed, or raw `uint32` words).
 
-    Reads the key's few words from the device: call it where the key's value is ready anyway
-    (`fit` does at an epoch's start, after reading the previous epoch's logs).
+    Reading a device key is a sync: `fit` passes the host words it already holds (see
+    `next_epoch_words`).
 
     Args:
         key: The key to derive the generator from; it is not consumed.
@@ -44,10 +59,20 @@ def numpy_generator(key: jax.Array) -> np.random.Generator:
     Returns:
         A generator whose stream is a function of the key's value only.
     """
-    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
-        key = jax.random.key_data(key)
-    words = np.asarray(jax.device_get(key)).astype(np.uint64).ravel().tolist()
+    words = key_words(key).astype(np.uint64).ravel().tolist()
     return np.random.default_rng(np.random.SeedSequence(words + [_SHUFFLE_TAG]))
+
+
+def next_epoch_words(words: np.ndarray) -> np.ndarray:
+    """The training key's words at the start of the next epoch, from those at this one's start.
+
+    `fit` keeps the key's value at epoch boundaries on the host, so it knows the next epoch's key,
+    and draws its shuffle, while the device still runs this epoch (the steps split their dropout
+    keys from this epoch's key on the device; the epoch's last dispatch leaves the next key in
+    the training state, which checkpoints save).
+    """
+    seed = np.random.SeedSequence(words.astype(np.uint64).ravel().tolist() + [_EPOCH_TAG])
+    return seed.generate_state(words.size, np.uint32).reshape(words.shape)
 
 
 def set_random_seed(seed: int) -> None:

@@ -87,10 +87,14 @@ def mimic_fit(model, x, y, dist):
     order = np.arange(N, dtype=np.int32)
     full = N // BATCH
     losses, compiles_before = [], 0
+    # each epoch opens with the metrics reset and the key fit keeps on the host for it
+    open_epoch = _sharding.jit_train(lambda ts, ctl: (_steps._open(spec, ts, ctl), None), shardings)
+    words = _random.key_words(ts.rng)
     for epoch in range(EPOCHS):
         if epoch == 1:
             compiles_before = len(COMPILES)
-        ts = ts._replace(metrics=spec.init_metrics())
+        ts, _ = open_epoch(ts, _steps.epoch_control(True, False, words, words))
+        words = _random.next_epoch_words(words)
         ts, _ = many_j(ts, data, order[: full * BATCH].reshape(full, BATCH))
         ts, logs = one_j(ts, data, order[full * BATCH:])
         losses.append(float(logs["loss"]))

@@ -86,6 +86,46 @@ def test_shuffle_follows_the_training_key_not_numpy_global_state(monkeypatch):
     assert all(np.array_equal(order, np.arange(36)) for order in unshuffled)
 
 
+def test_epoch_keys_are_kept_on_the_host_and_read_from_the_device_once(monkeypatch):
+    """`fit` reads the training key from the device only when it starts from a key it did not
+    leave itself; each later epoch's key is `next_epoch_words` of the one before (drawn while the
+    device runs), its shuffle is drawn from it, and the last epoch leaves the next key in the
+    training state, which checkpoints save."""
+    from fkeras import _random
+    from fkeras.saving import _compile_state
+
+    device_reads, keys = [], []
+    real_words, real_order = _random.key_words, _batching.epoch_order
+
+    def words_spy(key):
+        words = real_words(key)
+        if not isinstance(key, np.ndarray):
+            device_reads.append(words)
+        return words
+
+    def order_spy(n, batch_size, shuffle, key):
+        keys.append(key)
+        return real_order(n, batch_size, shuffle, key)
+
+    monkeypatch.setattr(_random, "key_words", words_spy)
+    monkeypatch.setattr(_batching, "epoch_order", order_spy)
+    x, y = data()
+    fkeras.utils.set_random_seed(3)
+    model = build()
+    model.fit(x, y, batch_size=8, epochs=3, verbose=0)
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0)  # continues from the key the first left
+    assert len(device_reads) == 1
+    expected = [device_reads[0]]
+    for _ in range(5):
+        expected.append(_random.next_epoch_words(expected[-1]))
+    assert len(keys) == 5 and all(np.array_equal(k, e) for k, e in zip(keys, expected))
+    saved, _ = _compile_state.train_rng(model)
+    np.testing.assert_array_equal(saved, expected[5])
+    # another batch size is another shuffle of the same epoch key, still without a device read
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    assert len(device_reads) == 1 and np.array_equal(keys[-1], expected[5])
+
+
 def test_keras2_batch_shuffle_moves_whole_batches():
     key = jax.random.key(5)
     order = _batching.epoch_order(22, 4, "batch", key)

@@ -215,16 +215,16 @@ def test_sigint_between_dispatch_and_write_back_is_deferred():
     real_train_fns, calls = model._train_fns, []
 
     def train_fns(spec):
-        one, many, step = real_train_fns(spec)
+        fns = real_train_fns(spec)
 
         def one_then_sigint(*args, **kwargs):
-            out = one(*args, **kwargs)
+            out = fns.one(*args, **kwargs)
             calls.append(1)
             if len(calls) == 6:
                 os.kill(os.getpid(), signal.SIGINT)  # arrives before `fit` writes `out` back
             return out
 
-        return one_then_sigint, many, step
+        return fns._replace(one=one_then_sigint)
 
     model._train_fns = train_fns
     with pytest.raises(KeyboardInterrupt):
@@ -244,14 +244,14 @@ def test_keyboard_interrupt_in_train_on_batch_and_generator_fit():
     real_train_fns = model._train_fns
 
     def train_fns(spec):
-        one, many, step = real_train_fns(spec)
+        fns = real_train_fns(spec)
 
         def step_then_sigint(*args):
-            out = step(*args)
+            out = fns.step(*args)
             os.kill(os.getpid(), signal.SIGINT)
             return out
 
-        return one, many, step_then_sigint
+        return fns._replace(step=step_then_sigint)
 
     model._train_fns = train_fns
     with pytest.raises(KeyboardInterrupt):

@@ -15,10 +15,12 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from fkeras import _config, _tree
 from fkeras.engine import _sharding
+from fkeras.engine._logs import LogPacker
 from fkeras.optimizers import _loss_scale
 
 
@@ -154,45 +156,84 @@ def gather(data, idx):
     return jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), data)
 
 
-def make_train_functions(model, spec, tx, dist=None, state_shardings=None):
+class TrainFunctions(NamedTuple):
+    """The jitted train functions of one model, compile spec and optimizer."""
+
+    one: Any  # one(ts, data, idx, ctl) -> (ts, packed logs)
+    many: Any  # many(ts, data, idx2d, tail, ctl) -> (ts, packed logs)
+    step: Any  # step(ts, batch) -> (ts, {name: scalar})
+    packer: LogPacker  # unpacks the logs `one` and `many` return
+
+
+def epoch_control(start: bool, end: bool, key_words: np.ndarray, next_words: np.ndarray) -> np.ndarray:
+    """The small host array that frames a dispatch within an epoch (one transfer):
+    `[start, end, *key words, *next key words]`.
+
+    `start`: the dispatch opens the epoch (metrics reset, the training key set to `key_words`);
+    `end`: it closes the epoch (the training key left for the next one is `next_words`).
+    """
+    return np.concatenate([np.array([start, end], np.uint32), key_words.ravel(), next_words.ravel()])
+
+
+def _open(spec, ts: TrainState, ctl) -> TrainState:
+    """Traced: at an epoch's start, zero the metric accumulators and set the epoch's key. The
+    flags are traced, not static: the first dispatch of an epoch and the others share one
+    compiled program."""
+    start = ctl[0] != 0
+    metrics = jax.tree_util.tree_map(
+        lambda init, current: jnp.where(start, init, current), spec.init_metrics(), ts.metrics
+    )
+    return ts._replace(metrics=metrics, rng=_select_key(start, ctl, 0, ts.rng))
+
+
+def _close(ts: TrainState, ctl) -> TrainState:
+    """Traced: at an epoch's end, leave the next epoch's key in the training state."""
+    return ts._replace(rng=_select_key(ctl[1] != 0, ctl, 1, ts.rng))
+
+
+def _select_key(flag, ctl, which: int, rng):
+    """`rng`, or where `flag` holds, the key whose words are the `which`-th of `ctl`."""
+    words = jax.random.key_data(rng)
+    given = jax.lax.dynamic_slice_in_dim(ctl, 2 + which * words.size, words.size).reshape(words.shape)
+    return jax.random.wrap_key_data(jnp.where(flag, given, words), impl=jax.random.key_impl(rng))
+
+
+def make_train_functions(model, spec, tx, dist=None, state_shardings=None) -> TrainFunctions:
     """Jitted train functions over device-resident `data`.
 
-    - `one(ts, data, idx)`: one batch (the rows `idx`).
-    - `many(ts, data, idx2d, tail)`: a `lax.scan` over the rows of `idx2d` (one batch each),
-      then, when `tail` is not None, the epoch's partial last batch, all in one dispatch; the
-      per-step logs come back stacked (one entry per batch, the tail's last).
+    - `one(ts, data, idx, ctl)`: one batch (the rows `idx`).
+    - `many(ts, data, idx2d, tail, ctl)`: a `lax.scan` over the rows of `idx2d` (one batch
+      each), then, when `tail` is not None, the epoch's partial last batch, all in one dispatch;
+      the per-step logs come back stacked (one entry per batch, the tail's last).
     - `step(ts, batch)`: one batch given as arrays (generators, train_on_batch).
+
+    `ctl` (from `epoch_control`) says whether a dispatch opens or closes its epoch. `one` and
+    `many` return their logs packed (`packer`): reading them is one device-to-host copy.
     """
     step = make_train_step(model, spec, tx)
-
-    def fresh(ts, reset):
-        # starting an epoch: zero the metric accumulators inside the dispatch (no extra
-        # transfers). `reset` is traced, not static: the first step of an epoch and the others
-        # share one compiled program.
-        metrics = jax.tree_util.tree_map(
-            lambda init, current: jnp.where(reset, init, current), spec.init_metrics(), ts.metrics
-        )
-        return ts._replace(metrics=metrics)
+    packer = LogPacker()
 
     def batch_of(data, idx):
         # under a distribution, each device gathers and computes only its rows of the batch
         return _sharding.constrain_batch(dist, gather(data, idx))
 
-    def one(ts, data, idx, reset=False):
-        return step(fresh(ts, reset), batch_of(data, idx))
+    def one(ts, data, idx, ctl):
+        ts, logs = step(_open(spec, ts, ctl), batch_of(data, idx))
+        return _close(ts, ctl), packer.pack(logs)
 
-    def many(ts, data, idx2d, tail=None, reset=False):
-        ts = fresh(ts, reset)
+    def many(ts, data, idx2d, tail, ctl):
+        ts = _open(spec, ts, ctl)
         ts, logs = jax.lax.scan(lambda carry, row: step(carry, batch_of(data, row)), ts, idx2d)
         if tail is not None:
             ts, last = step(ts, batch_of(data, tail))
             logs = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b[None]]), logs, last)
-        return ts, logs
+        return _close(ts, ctl), packer.pack(logs)
 
-    return (
+    return TrainFunctions(
         _sharding.jit_train(one, state_shardings),
         _sharding.jit_train(many, state_shardings),
         _sharding.jit_train(step, state_shardings),
+        packer,
     )
 
 

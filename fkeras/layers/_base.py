@@ -397,6 +397,7 @@ class Layer:
         variables = self.init(_random.next_key(), input_spec)
         variables = {"params": dict(variables.get("params", {})), "state": dict(variables.get("state", {}))}
         state.variables = variables
+        _cell.write_version += 1  # new weights: a cached training state no longer covers them
         state.built_spec = input_spec
         state.order = _cell.weight_order(variables)
         if state.pending_weights is not None:

@@ -16,20 +16,33 @@ Variables = dict  # {'params': {name: array}, 'state': {name: array}}
 
 
 class Cell:
-    __slots__ = ("variables", "trainable", "built_spec", "order", "pending_weights", "__weakref__")
+    __slots__ = ("variables", "_trainable", "built_spec", "order", "pending_weights", "__weakref__")
 
     def __init__(self) -> None:
         self.variables: Variables | None = None
-        self.trainable = True
+        self._trainable = True
         self.built_spec = None  # the input spec the variables were built for
         self.order: list[tuple[str, str]] = []  # (collection, name) in creation order
         self.pending_weights = None  # Keras 2 `weights=` constructor argument
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        global trainable_version
+        if value != self._trainable:
+            self._trainable = value
+            trainable_version += 1
 
 
 _cells: "weakref.WeakKeyDictionary[Any, Cell]" = weakref.WeakKeyDictionary()
 
 # Bumped on every write from outside the engine, so a running fit knows to re-read the cells.
 write_version = 0
+# Bumped whenever a layer's `trainable` flag changes (what `fit` trains is keyed on it).
+trainable_version = 0
 
 
 def cell(layer) -> Cell:

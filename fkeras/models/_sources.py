@@ -84,7 +84,7 @@ class SourceLoops:
                 ts = self._pull_train_state(spec)
             if i == 0:
                 ts = ts._replace(metrics=spec.init_metrics())
-            step_fn = self._train_fns(spec)[2]
+            step_fn = self._train_fns(spec).step
             ts = self._sync_optimizer(ts)
             with defer_sigint():  # `ts` is donated: no Ctrl-C until the new state is pushed
                 ts, logs = step_fn(ts, _steps.Batch(tuple(xs), tuple(ys), tuple(sws)))

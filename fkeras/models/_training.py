@@ -50,6 +50,8 @@ class Trainer(SourceLoops):
         self._ts = None
         self._ts_key = None
         self._ts_version = -1
+        self._next_epoch = (None, None, None)  # (training key, (n, batch_size, shuffle), _draw's result)
+        self._train_key_memo = (None, None)
         self._restored_state = None
         self._steps_per_execution = "auto"
         self._initial_epoch = None  # set by BackupAndRestore in on_train_begin
@@ -243,8 +245,15 @@ class Trainer(SourceLoops):
     # ---- training state -------------------------------------------------------------------
 
     def _train_key(self, spec):
+        """What the train functions and the cached TrainState depend on; recomputed only when
+        a weight was built or written from outside, or a `trainable` flag changed."""
+        memo = (id(spec), id(self.optimizer), distribution(), _cell.trainable_version, _cell.write_version)
+        if self._train_key_memo[0] == memo:
+            return self._train_key_memo[1]
         mask = _tree.flatten(self.trainable_mask())
-        return (id(spec), id(self.optimizer), tuple(sorted(p for p, on in mask.items() if on)), distribution())
+        key = (id(spec), id(self.optimizer), tuple(sorted(p for p, on in mask.items() if on)), distribution())
+        self._train_key_memo = (memo, key)
+        return key
 
     def _pull_train_state(self, spec) -> _steps.TrainState:
         """The TrainState to continue from: cached if nothing outside fit changed the weights."""
@@ -426,9 +435,13 @@ class Trainer(SourceLoops):
         callbacks.on_train_begin()
         initial_epoch = self._initial_epoch or initial_epoch  # BackupAndRestore resumes here
         epoch_logs: dict = {}
+        # a callback that must see each step before the next (TerminateOnNaN) gets one per dispatch
+        spe = 1 if callbacks.needs_step_sync() else self._resolve_steps_per_execution(min(full, steps))
+        hooks = callbacks.needs_batch_hooks("train")
         for epoch in range(initial_epoch, epochs):
             callbacks.on_epoch_begin(epoch)
-            stack = self._run_epoch(spec, data, n, shuffle, batch_size, steps, callbacks)
+            loop = (spe, hooks, epoch + 1 < epochs)
+            stack = self._run_epoch(spec, data, n, shuffle, batch_size, steps, callbacks, loop)
             epoch_logs = stack.last() if stack is not None else {}
             if (val_arrays or val_source) is not None and _batching.due(epoch, validation_freq):
                 if val_arrays is not None:
@@ -453,17 +466,16 @@ class Trainer(SourceLoops):
         callbacks.on_test_end(logs)
         return logs
 
-    def _run_epoch(self, spec, data, n, shuffle, batch_size, steps, callbacks):
-        """One epoch over device-resident `data`: fused chunks of full batches, then the partial one."""
+    def _run_epoch(self, spec, data, n, shuffle, batch_size, steps, callbacks, loop):
+        """One epoch over device-resident `data`: fused chunks of full batches, then the partial one.
+
+        `loop` is `(steps per dispatch, whether batch hooks run, whether another epoch follows)`.
+        """
+        spe, hooks, more = loop
         full = min(n // batch_size, steps)
-        # a callback that must see each step before the next (TerminateOnNaN) gets one per dispatch
-        spe = 1 if callbacks.needs_step_sync() else self._resolve_steps_per_execution(full)
-        one, many, _ = self._train_fns(spec)
-        hooks = callbacks.needs_batch_hooks("train")
+        fns = self._train_fns(spec)
         ts = self._pull_train_state(spec)
-        # The order derives from the training key, which checkpoints save: a resumed run shuffles
-        # its epochs as the uninterrupted run would have.
-        order = _batching.epoch_order(n, batch_size, shuffle, ts.rng)
+        words, next_words, order = self._epoch_draw(ts, n, batch_size, shuffle)
         rows = order[: full * batch_size].reshape(full, batch_size)
         step, stack = 0, None
         tail = order[full * batch_size:] if steps > full else None
@@ -471,25 +483,49 @@ class Trainer(SourceLoops):
             if self._ts is not ts or self._ts_version != _cell.write_version:  # a callback wrote
                 ts = self._pull_train_state(spec)
             ts = self._sync_optimizer(ts)
+            fused = step < full and spe > 1
+            k = min(spe, full - step) if fused else 1
+            # the partial last batch rides along with the last fused chunk (one dispatch)
+            with_tail = tail if fused and step + k == full else None
+            k += 0 if with_tail is None else 1
+            end = step + k >= steps
+            ctl = _steps.epoch_control(step == 0, end, words, next_words)
             with defer_sigint():  # `ts` is donated: no Ctrl-C until the new state is pushed
-                if step < full and spe > 1:
-                    k = min(spe, full - step)
-                    # the partial last batch rides along with the last fused chunk (one dispatch)
-                    with_tail = tail if step + k == full else None
-                    ts, logs = many(ts, data, rows[step:step + k], with_tail, reset=step == 0)
-                    k += 0 if with_tail is None else 1
-                    stack = StackedLogs(logs, stacked=True)
+                if fused:
+                    ts, logs = fns.many(ts, data, rows[step:step + k - (with_tail is not None)], with_tail, ctl)
                 else:
-                    ts, logs = one(ts, data, rows[step] if step < full else tail, reset=step == 0)
-                    k = 1
-                    stack = StackedLogs(logs, stacked=False)
+                    ts, logs = fns.one(ts, data, rows[step] if step < full else tail, ctl)
                 self._push_train_state(ts)
+            stack = StackedLogs(logs, packer=fns.packer)
+            if end:
+                # The next epoch's key and shuffle are known now: draw them while the device runs.
+                self._next_epoch = (ts.rng, (n, batch_size, shuffle), self._draw(next_words, n, batch_size, shuffle, more))
             if hooks:
                 for i in range(k):
                     callbacks.on_train_batch_begin(step + i)
                     callbacks.on_train_batch_end(step + i, StepLogs(stack, i))
             step += k
         return stack
+
+    def _epoch_draw(self, ts, n, batch_size, shuffle):
+        """(key words, next key words, sample order) of the epoch that starts from `ts.rng`.
+
+        The previous epoch drew them if `ts.rng` is the key it left; any other key (the first
+        epoch, a loaded checkpoint) is read from the device once.
+        """
+        rng, how, drawn = self._next_epoch
+        if rng is not ts.rng:
+            return self._draw(_random.key_words(ts.rng), n, batch_size, shuffle, True)
+        if how == (n, batch_size, shuffle) and drawn[2] is not None:
+            return drawn
+        return self._draw(drawn[0], n, batch_size, shuffle, True)
+
+    @staticmethod
+    def _draw(words, n, batch_size, shuffle, with_order: bool):
+        # The order derives from the training key, which checkpoints save: a resumed run shuffles
+        # its epochs as the uninterrupted run would have.
+        order = _batching.epoch_order(n, batch_size, shuffle, words) if with_order else None
+        return words, _random.next_epoch_words(words), order
 
     # ---- evaluate -------------------------------------------------------------------------
 
@@ -640,7 +676,7 @@ class Trainer(SourceLoops):
         self._require_compiled("train_on_batch")
         xs, ys, sws = self._adapt(x, y, sample_weight, class_weight)
         spec = self._spec_for(ys)
-        _, _, step = self._train_fns(spec)
+        step = self._train_fns(spec).step
         ts = self._sync_optimizer(self._pull_train_state(spec))
         if reset_metrics:
             ts = ts._replace(metrics=spec.init_metrics())
