@@ -199,6 +199,7 @@ def test_keyboard_interrupt_in_a_callback_leaves_the_model_usable(by_signal):
         model.fit(x, y, batch_size=10, epochs=4, verbose=0, callbacks=[stop])
     assert not stop.ended  # as in Keras, no on_train_end
     assert model.optimizer.iterations >= 7
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler or not by_signal
     assert_usable(model, x)
     before = model.optimizer.iterations
     history = model.fit(x, y, batch_size=10, epochs=2, verbose=0)
@@ -234,6 +235,33 @@ def test_sigint_between_dispatch_and_write_back_is_deferred():
     assert_usable(model, x)
     model.fit(x, y, batch_size=10, epochs=1, verbose=0)
     assert model.optimizer.iterations == 10
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_sigint_guard_defers_only_inside_critical_sections():
+    """fit installs one handler for its whole loop (`sigint_guard`): a signal outside a
+    `defer_sigint()` block interrupts at once, one inside is held until the block ends."""
+    needs_main_thread_sigint()
+    from fkeras.models._safety import defer_sigint, sigint_guard
+
+    events = []
+    with sigint_guard():
+        assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):  # the handler runs between bytecodes, almost at once
+                events.append("after")
+        assert events == []
+        with pytest.raises(KeyboardInterrupt):
+            with defer_sigint():
+                os.kill(os.getpid(), signal.SIGINT)
+                for _ in range(1000):
+                    pass
+                events.append("held to the end of the block")
+        assert events == ["held to the end of the block"]
+        with sigint_guard():  # nested: a no-op
+            pass
+        assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 

@@ -22,7 +22,53 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-__all__ = ["TrainingSnapshot", "defer_sigint"]
+__all__ = ["TrainingSnapshot", "defer_sigint", "sigint_guard"]
+
+
+class sigint_guard:  # noqa: N801 (used like a function: `with sigint_guard():`)
+    """Context manager around a whole training loop: one SIGINT handler for all its steps.
+
+    Outside `defer_sigint()` blocks a signal goes straight to the previous handler (Ctrl-C
+    interrupts as usual); inside one it is held until the block ends. The blocks then only flip
+    a flag, instead of two `sigaction` system calls per step (measured ~7 us per dispatch on the
+    project's VM, time the device sits idle between fused epochs). Does nothing off the main
+    thread, when SIGINT is not handled from Python, or inside another guard.
+    """
+
+    _active: sigint_guard | None = None
+
+    __slots__ = ("_previous", "_received", "_holding")
+
+    def __init__(self) -> None:
+        self._previous: Any = None
+        self._received: tuple | None = None
+        self._holding = False
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self._holding:
+            self._received = (signum, frame)
+        else:
+            self._previous(signum, frame)
+
+    def __enter__(self) -> sigint_guard:
+        if sigint_guard._active is not None or defer_sigint._depth:
+            return self
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        previous = signal.getsignal(signal.SIGINT)
+        if not callable(previous):
+            return self
+        signal.signal(signal.SIGINT, self._handle)
+        self._previous = previous
+        sigint_guard._active = self
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self._previous is None:
+            return
+        signal.signal(signal.SIGINT, self._previous)
+        sigint_guard._active = None
+        self._previous = None
 
 
 class defer_sigint:  # noqa: N801 (used like a function: `with defer_sigint():`)
@@ -36,16 +82,23 @@ class defer_sigint:  # noqa: N801 (used like a function: `with defer_sigint():`)
 
     _depth = 0
 
-    __slots__ = ("_previous", "_received")
+    __slots__ = ("_previous", "_received", "_guard")
 
     def __init__(self) -> None:
         self._previous: Any = None
         self._received: tuple | None = None
+        self._guard: sigint_guard | None = None
 
     def _hold(self, signum: int, frame: Any) -> None:
         self._received = (signum, frame)
 
     def __enter__(self) -> defer_sigint:
+        guard = sigint_guard._active
+        if guard is not None and threading.current_thread() is threading.main_thread():
+            if not guard._holding:  # inside a guarded loop: just hold, no system calls
+                guard._holding = True
+                self._guard = guard
+            return self
         if defer_sigint._depth or threading.current_thread() is not threading.main_thread():
             return self
         previous = signal.getsignal(signal.SIGINT)
@@ -57,6 +110,13 @@ class defer_sigint:  # noqa: N801 (used like a function: `with defer_sigint():`)
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
+        guard, self._guard = self._guard, None
+        if guard is not None:
+            guard._holding = False
+            received, guard._received = guard._received, None
+            if received is not None:
+                guard._previous(*received)
+            return
         if self._previous is None:
             return
         signal.signal(signal.SIGINT, self._previous)

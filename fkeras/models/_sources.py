@@ -17,7 +17,7 @@ from fkeras.engine import _steps
 from fkeras.engine._logs import StackedLogs, StepLogs
 from fkeras.engine._streaming import HostOutputs
 from fkeras.layers import _cell
-from fkeras.models._safety import defer_sigint
+from fkeras.models._safety import defer_sigint, sigint_guard
 from fkeras.utils._sequence import Sequence
 
 MSG_RAN_OUT = (
@@ -50,23 +50,24 @@ class SourceLoops:
         callbacks.on_train_begin()
         initial_epoch = self._initial_epoch or initial_epoch  # BackupAndRestore resumes here
         epoch_logs: dict = {}
-        for epoch in range(initial_epoch, epochs):
-            callbacks.on_epoch_begin(epoch)
-            shuffled = bool(shuffle) and isinstance(source, Sequence)
-            with _batches(source, steps, loading, shuffle=shuffled) as batches:
-                last, seen = self._train_source_epoch(batches, class_weight, callbacks, hooks)
-            if seen < steps and not self.stop_training:
-                warnings.warn(MSG_RAN_OUT.format(needed=steps * (epochs - initial_epoch)), stacklevel=3)
-                self.stop_training = True
-            epoch_logs = last.last() if last is not None else {}
-            if validation_data is not None and _due(epoch, validation_freq):
-                val_logs = self._validate(callbacks, self._evaluate_any, validation_data, validation_steps, loading)
-                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            if isinstance(source, Sequence):
-                source.on_epoch_end()
-            callbacks.on_epoch_end(epoch, epoch_logs)
-            if self.stop_training:
-                break
+        with sigint_guard():  # Ctrl-C acts at once, except while a step's state is in flight
+            for epoch in range(initial_epoch, epochs):
+                callbacks.on_epoch_begin(epoch)
+                shuffled = bool(shuffle) and isinstance(source, Sequence)
+                with _batches(source, steps, loading, shuffle=shuffled) as batches:
+                    last, seen = self._train_source_epoch(batches, class_weight, callbacks, hooks)
+                if seen < steps and not self.stop_training:
+                    warnings.warn(MSG_RAN_OUT.format(needed=steps * (epochs - initial_epoch)), stacklevel=3)
+                    self.stop_training = True
+                epoch_logs = last.last() if last is not None else {}
+                if validation_data is not None and _due(epoch, validation_freq):
+                    val_logs = self._validate(callbacks, self._evaluate_any, validation_data, validation_steps, loading)
+                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                if isinstance(source, Sequence):
+                    source.on_epoch_end()
+                callbacks.on_epoch_end(epoch, epoch_logs)
+                if self.stop_training:
+                    break
         callbacks.on_train_end(epoch_logs)
         return self.history
 

@@ -21,7 +21,7 @@ from fkeras.engine._logs import StackedLogs, StepLogs
 from fkeras.engine._streaming import HostOutputs
 from fkeras.layers import _cell
 from fkeras.models import _batching, _fit_args
-from fkeras.models._safety import defer_sigint
+from fkeras.models._safety import defer_sigint, sigint_guard
 from fkeras.layers._spec import as_bool
 from fkeras.models._sources import SourceLoops
 from fkeras.optimizers import _loss_scale
@@ -438,23 +438,24 @@ class Trainer(SourceLoops):
         # a callback that must see each step before the next (TerminateOnNaN) gets one per dispatch
         spe = 1 if callbacks.needs_step_sync() else self._resolve_steps_per_execution(min(full, steps))
         hooks = callbacks.needs_batch_hooks("train")
-        for epoch in range(initial_epoch, epochs):
-            callbacks.on_epoch_begin(epoch)
-            loop = (spe, hooks, epoch + 1 < epochs)
-            stack = self._run_epoch(spec, data, n, shuffle, batch_size, steps, callbacks, loop)
-            epoch_logs = stack.last() if stack is not None else {}
-            if (val_arrays or val_source) is not None and _batching.due(epoch, validation_freq):
-                if val_arrays is not None:
-                    val_batch = _check_batch_size(validation_batch_size or batch_size, "validation_batch_size")
-                    val_logs = self._validate(
-                        callbacks, self._evaluate_arrays, *val_arrays, batch_size=val_batch, steps=validation_steps
-                    )
-                else:
-                    val_logs = self._validate(callbacks, self._evaluate_source, val_source, validation_steps, loading)
-                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            callbacks.on_epoch_end(epoch, epoch_logs)
-            if self.stop_training:
-                break
+        with sigint_guard():  # Ctrl-C acts at once, except while a step's state is in flight
+            for epoch in range(initial_epoch, epochs):
+                callbacks.on_epoch_begin(epoch)
+                loop = (spe, hooks, epoch + 1 < epochs)
+                stack = self._run_epoch(spec, data, n, shuffle, batch_size, steps, callbacks, loop)
+                epoch_logs = stack.last() if stack is not None else {}
+                if (val_arrays or val_source) is not None and _batching.due(epoch, validation_freq):
+                    if val_arrays is not None:
+                        val_batch = _check_batch_size(validation_batch_size or batch_size, "validation_batch_size")
+                        val_logs = self._validate(
+                            callbacks, self._evaluate_arrays, *val_arrays, batch_size=val_batch, steps=validation_steps
+                        )
+                    else:
+                        val_logs = self._validate(callbacks, self._evaluate_source, val_source, validation_steps, loading)
+                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                callbacks.on_epoch_end(epoch, epoch_logs)
+                if self.stop_training:
+                    break
         callbacks.on_train_end(epoch_logs)
         return self.history
 
