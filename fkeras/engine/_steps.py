@@ -237,8 +237,31 @@ def make_train_functions(model, spec, tx, dist=None, state_shardings=None) -> Tr
     )
 
 
+def make_eval_steps(model, spec):
+    """Jitted `many(variables, metrics, chunk, mask) -> (metrics, stacked results)`: a `lax.scan`
+    of the eval step over a chunk of full batches (every leaf of `chunk`, and `mask`, has a
+    leading axis of steps), so evaluating many batches is one dispatch; the results after each
+    step come back stacked for the batch callbacks."""
+    step = _eval_step_fn(model, spec)
+
+    def many(variables, metrics, chunk: Batch, mask):
+        def body(current, xs):
+            batch, batch_mask = xs
+            current = step(variables, current, batch, batch_mask)
+            return current, spec.results(current)
+
+        return jax.lax.scan(body, metrics, (chunk, mask))
+
+    return jax.jit(many, donate_argnums=1)
+
+
 def make_eval_step(model, spec):
     """Jitted `eval(variables, metrics, batch, mask) -> metrics` on a padded batch."""
+    return jax.jit(_eval_step_fn(model, spec), donate_argnums=1)
+
+
+def _eval_step_fn(model, spec):
+    """The pure eval step: metrics updated with one (padded, masked) batch."""
 
     def eval_step(variables, metrics, batch: Batch, mask):
         preds, _, _, activity = model.apply_with_losses(variables, _model_inputs(model, batch.xs), training=False)
@@ -250,7 +273,7 @@ def make_eval_step(model, spec):
             batch_size=batch.xs[0].shape[0],
         )
 
-    return jax.jit(eval_step, donate_argnums=1)
+    return eval_step
 
 
 def make_predict_step(model):
@@ -262,3 +285,26 @@ def make_predict_step(model):
         return _flat_preds(model, preds), new_state
 
     return jax.jit(predict_step)
+
+
+def make_predict_steps(model):
+    """Jitted `many(variables, chunk) -> (flat list of outputs, new_state)`: a `lax.scan` of the
+    predict step over a chunk of full batches (each input with a leading axis of steps); the
+    outputs come back with the steps joined into the batch axis. Layer state changed by a batch
+    (stateful RNNs) is carried to the next one; `new_state` is `{}` when nothing changes."""
+
+    def many(variables, chunk):
+        changed = []
+
+        def body(state, xs):
+            preds, new_state = model.apply(
+                {"params": variables["params"], "state": state}, _model_inputs(model, xs), training=False
+            )
+            changed.append(bool(new_state))
+            return (_tree.merge(state, new_state) if new_state else state), _flat_preds(model, preds)
+
+        state, outs = jax.lax.scan(body, variables["state"], chunk)
+        flat = [o.reshape((-1, *o.shape[2:])) for o in outs]
+        return flat, (state if any(changed) else {})
+
+    return jax.jit(many)

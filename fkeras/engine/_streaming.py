@@ -1,10 +1,11 @@
 """Inference outputs streamed to host memory as they are produced.
 
-`predict` runs batch after batch on the device. Keeping every batch's outputs there until the end
-would hold the whole result in device memory at once, which is what running batch by batch
-avoids for the inputs. `HostOutputs` starts each batch's transfer as soon as it is dispatched and
-moves it to host memory a couple of batches later, when it is long finished, so the device holds
-only a few batches of outputs and the loop never waits on the batch it just dispatched.
+`predict` runs chunk after chunk of batches on the device. Keeping every chunk's outputs there
+until the end would hold the whole result in device memory at once, which is what running chunk
+by chunk avoids for the inputs. `HostOutputs` starts each dispatch's transfer as soon as it is
+dispatched and moves it to host memory a couple of dispatches later, when it is long finished, so
+the device holds only a few chunks of outputs and the loop never waits on the one it just
+dispatched.
 """
 
 import collections

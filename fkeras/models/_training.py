@@ -5,6 +5,7 @@ The facade owns no arrays of its own: variables live in the layers' cells, optim
 `compile` asked for (`CompileSpec`), then drives the jitted functions of `fkeras.engine`.
 """
 
+import collections
 import math
 
 import jax
@@ -542,6 +543,18 @@ class Trainer(SourceLoops):
             fn = self._fns["predict"] = _steps.make_predict_step(self)
         return fn
 
+    def _eval_steps_fn(self, spec):
+        fn = self._fns.get(("eval_many", id(spec)))
+        if fn is None:
+            fn = self._fns[("eval_many", id(spec))] = _steps.make_eval_steps(self, spec)
+        return fn
+
+    def _predict_steps_fn(self):
+        fn = self._fns.get("predict_many")
+        if fn is None:
+            fn = self._fns["predict_many"] = _steps.make_predict_steps(self)
+        return fn
+
     def _evaluate_arrays(self, xs, ys, sws, batch_size, callbacks=None, steps=None) -> dict:
         spec = self._spec_for(ys)
         fn = self._eval_fn(spec)
@@ -551,13 +564,41 @@ class Trainer(SourceLoops):
         if steps is not None:
             n = min(n, _gen.steps_for(None, steps, "steps") * batch_size)
         hooks = callbacks is not None and callbacks.needs_batch_hooks("test")
-        for step, start in enumerate(range(0, n, batch_size)):
+        maskable = spec.maskable and not self._has_activity_losses()
+        arrays = (xs, ys, sws)
+        # Runs of full batches go `chunk` at a time through one scanned dispatch; the chunk is a
+        # view of the host arrays, so only `chunk` batches are ever on the device at once.
+        chunk = _eval_chunk(arrays, batch_size) if distribution() is None else 1
+        full = n // batch_size
+        step, in_flight = 0, collections.deque()
+        while step * batch_size < n:
+            start = step * batch_size
+            if chunk > 1 and full - step >= chunk:
+                rows = chunk * batch_size
+                batch = _steps.Batch(*(
+                    tuple(None if a is None else a[start:start + rows].reshape(chunk, batch_size, *a.shape[1:]) for a in part)
+                    for part in arrays
+                ))
+                mask = np.ones((chunk, batch_size), np.float32) if maskable else None
+                metrics, logs = self._eval_steps_fn(spec)(variables, metrics, batch, mask)
+                # Dispatch runs ahead of the device: wait for the chunk before last, so that
+                # at most a few chunks' copies of the data are on the device at once.
+                in_flight.append(logs)
+                if len(in_flight) > 2:
+                    jax.block_until_ready(in_flight.popleft())
+                if hooks:
+                    stack = StackedLogs(logs, stacked=True)
+                    for i in range(chunk):
+                        callbacks.on_test_batch_begin(step + i)
+                        callbacks.on_test_batch_end(step + i, StepLogs(stack, i))
+                step += chunk
+                continue
             size = min(batch_size, n - start)
-            padded = _batching.bucket(size, batch_size) if spec.maskable and not self._has_activity_losses() else size
-            cut = lambda arrays: [None if a is None else a[start:start + size] for a in arrays]  # noqa: E731
-            batch = _steps.Batch(*(_batching.pad(cut(arrays), padded) for arrays in (xs, ys, sws)))
+            padded = _batching.bucket(size, batch_size) if maskable else size
+            cut = lambda part: [None if a is None else a[start:start + size] for a in part]  # noqa: E731
+            batch = _steps.Batch(*(_batching.pad(cut(part), padded) for part in arrays))
             mask = None
-            if padded != size or (spec.maskable and not self._has_activity_losses()):
+            if maskable:
                 mask = np.zeros((padded,), np.float32)
                 mask[:size] = 1.0
             if hooks:
@@ -565,6 +606,7 @@ class Trainer(SourceLoops):
             metrics = fn(variables, metrics, *_sharding.place_batch(distribution(), (batch, mask)))
             if hooks:
                 callbacks.on_test_batch_end(step, StepLogs(StackedLogs(spec.results(metrics), False), 0))
+            step += 1
         return {k: float(v) for k, v in jax.device_get(spec.results(metrics)).items()}
 
     @filter_traceback
@@ -638,21 +680,33 @@ class Trainer(SourceLoops):
         hooks = callbacks.needs_batch_hooks("predict")
         callbacks.on_predict_begin()
         variables = self._placed_variables()
-        # One host batch at a time goes to the device, and outputs come back a few batches
-        # behind: neither the inputs nor the outputs are ever on the device whole.
+        # One host chunk of batches at a time goes to the device (runs of full batches `chunk`
+        # at a time, one scanned dispatch each), and outputs come back a few dispatches behind:
+        # neither the inputs nor the outputs are ever on the device whole.
+        chunk = 1 if hooks or distribution() is not None else _eval_chunk((xs,), batch_size)
+        full = n // batch_size
         outputs, state_changed = HostOutputs(), False
-        for step, start in enumerate(range(0, n, batch_size)):
-            size = min(batch_size, n - start)
-            if hooks:
-                callbacks.on_predict_batch_begin(step)
-            batch = _batching.pad([a[start:start + size] for a in xs], _batching.bucket(size, batch_size))
-            outs, new_state = fn(variables, _sharding.place_batch(distribution(), batch))
+        step = 0
+        while step * batch_size < n:
+            start = step * batch_size
+            if chunk > 1 and full - step >= chunk:
+                rows = chunk * batch_size
+                part = [a[start:start + rows].reshape(chunk, batch_size, *a.shape[1:]) for a in xs]
+                outs, new_state = self._predict_steps_fn()(variables, part)
+                size, step = rows, step + chunk
+            else:
+                size = min(batch_size, n - start)
+                if hooks:
+                    callbacks.on_predict_batch_begin(step)
+                batch = _batching.pad([a[start:start + size] for a in xs], _batching.bucket(size, batch_size))
+                outs, new_state = fn(variables, _sharding.place_batch(distribution(), batch))
+                if hooks:
+                    callbacks.on_predict_batch_end(step, {"outputs": outs})
+                step += 1
             if new_state:  # stateful layers carry their state to the next batch
                 variables = {"params": variables["params"], "state": _tree.merge(variables["state"], new_state)}
                 state_changed = True
             outputs.append(outs, size)
-            if hooks:
-                callbacks.on_predict_batch_end(step, {"outputs": outs})
         if state_changed:
             self._assign_variables(variables)
             _cell.write_version += 1
@@ -749,6 +803,19 @@ class Trainer(SourceLoops):
         from fkeras.utils._summary import print_summary
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn, **kwargs)
+
+
+# Scanned evaluation: at most this many batches per dispatch, and at most this many bytes of
+# inputs, targets and weights (the chunk is copied to the device whole).
+_EVAL_CHUNK_BATCHES = 64
+_EVAL_CHUNK_BYTES = 16 << 20
+
+
+def _eval_chunk(arrays, batch_size: int) -> int:
+    """Batches per scanned evaluation dispatch: fixed for a given batch size and row layout, so a
+    new number of samples compiles nothing new (the rest of the full batches go one by one)."""
+    row_bytes = sum(a[:1].nbytes for part in arrays for a in part if a is not None)
+    return max(1, min(_EVAL_CHUNK_BATCHES, _EVAL_CHUNK_BYTES // max(1, row_bytes * batch_size)))
 
 
 def _same_structure(a, b) -> bool:
