@@ -384,6 +384,56 @@ def test_model_checkpoint_counts_fused_batches_like_keras(sync_keras, tmp_path):
     assert names == ["e1b4.keras", "e2b2.keras", "e2b6.keras"]
 
 
+def _saved_weights(tmp_path, steps_per_execution, callback):
+    """Train with `callback` (a saver with save_freq=5) and return {file name: weights}."""
+    fkeras.utils.set_random_seed(4)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(70, 6)).astype("float32")
+    y = (x[:, :1] > 0).astype("float32")
+    model = fkeras.Sequential([fkeras.layers.Input((6,)), fkeras.layers.Dense(4, activation="relu"),
+                               fkeras.layers.Dropout(0.2), fkeras.layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy", steps_per_execution=steps_per_execution)
+    model.fit(x, y, batch_size=8, epochs=3, verbose=0, callbacks=[callback])  # 9 steps per epoch
+    return model.get_weights()
+
+
+def test_integer_save_freq_saves_the_weights_of_exactly_that_step(tmp_path):
+    """With whole epochs fused into one dispatch, a save every 5 batches still writes the weights
+    after the 5th, 10th, ... step: fit ends the fused dispatch there (the saves must equal those
+    of a step-by-step run)."""
+    runs = {}
+    for spe in ("auto", 1):
+        folder = tmp_path / str(spe)
+        folder.mkdir()
+        cb = fcb.ModelCheckpoint(str(folder / "e{epoch}b{batch}.weights.h5"), save_freq=5, save_weights_only=True)
+        final = _saved_weights(tmp_path, spe, cb)
+        files = sorted(p.name for p in folder.iterdir())
+        loaded = {}
+        for name in files:
+            probe = fkeras.Sequential([fkeras.layers.Input((6,)), fkeras.layers.Dense(4), fkeras.layers.Dropout(0.2), fkeras.layers.Dense(1)])
+            probe.load_weights(str(folder / name))
+            loaded[name] = probe.get_weights()
+        runs[spe] = (files, loaded, final)
+    # 27 steps: saves after steps 5, 10, 15, 20, 25 (epoch 1 b5, epoch 2 b1 and b6, epoch 3 b2 and b7)
+    assert runs["auto"][0] == runs[1][0] == sorted(["e1b5.weights.h5", "e2b1.weights.h5", "e2b6.weights.h5", "e3b2.weights.h5", "e3b7.weights.h5"])
+    for name in runs[1][0]:
+        for a, b in zip(runs["auto"][1][name], runs[1][1][name]):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=name)
+    for a, b in zip(runs["auto"][2], runs[1][2]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_steps_until_sync_takes_the_nearest_callback():
+    a = fcb.ModelCheckpoint("a.keras", save_freq=5)
+    b = fcb.BackupAndRestore("backup-dir", save_freq=3)
+    c = fcb.ModelCheckpoint("c.keras")  # per epoch: no sync inside an epoch
+    callbacks = fcb.CallbackList([a, b, c])
+    assert callbacks.steps_until_sync() == 3
+    b._batches_seen_since_last_saving = 2
+    assert callbacks.steps_until_sync() == 1
+    assert fcb.CallbackList([c, fcb.History()]).steps_until_sync() is None
+
+
 def test_history_sets_model_history_on_its_own():
     history, model = fcb.History(), FakeModel()
     history.set_model(model)

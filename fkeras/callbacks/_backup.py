@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from fkeras.callbacks._callback import Callback, Logs, save_due
+from fkeras.callbacks._callback import Callback, Logs, save_due, steps_to_save
 
 __all__ = ["BackupAndRestore"]
 
@@ -34,8 +34,8 @@ class BackupAndRestore(Callback):
     When `fit` completes, the backup is deleted (unless `delete_checkpoint=False`).
 
     With an integer `save_freq` the backup holds the weights after the batch that triggered it
-    (or a few batches later, when `fit` runs several steps per dispatch) and, as in Keras, the
-    run resumes at the beginning of that unfinished epoch.
+    (`fit` ends its fused dispatch there) and, as in Keras, the run resumes at the beginning of
+    that unfinished epoch.
 
     Args:
         backup_dir: Directory for the backup files. Use it for nothing else: another run's
@@ -148,6 +148,9 @@ class BackupAndRestore(Callback):
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         if self._should_save_on_batch(batch):
             self._save_model()
+
+    def _steps_until_sync(self) -> int | None:
+        return steps_to_save(self)
 
     def _should_save_on_batch(self, batch: int) -> bool:
         if not self._uses_batch_hooks("train"):

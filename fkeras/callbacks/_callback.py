@@ -10,7 +10,10 @@ skips the batch hooks entirely when no callback overrides them.
 A training epoch may run as one fused device dispatch whose per-step logs are replayed to the
 batch hooks afterwards. A callback that must act before the next step runs (`TerminateOnNaN`
 stops right after the bad batch) sets the class attribute `_needs_step_sync = True`; while it is
-in the list, `needs_step_sync()` is true and the engine runs one step per dispatch.
+in the list, `needs_step_sync()` is true and the engine runs one step per dispatch. A callback
+that needs the model as it is after one particular step (a save every `save_freq` batches)
+says how many steps away that is (`_steps_until_sync`); the epoch then runs step by step from
+there on, so the hook sees exactly that step's weights.
 """
 
 from __future__ import annotations
@@ -125,6 +128,15 @@ def save_due(callback, batch: int) -> bool:
     return False
 
 
+def steps_to_save(callback) -> int | None:
+    """Training steps left before a saving callback with an integer `save_freq` saves (counted as
+    `save_due` counts them); None for `save_freq="epoch"` (or `False`)."""
+    freq = callback.save_freq
+    if isinstance(freq, bool) or not isinstance(freq, int):
+        return None
+    return max(1, freq - callback._batches_seen_since_last_saving)
+
+
 class Callback:
     """Base class of callbacks: override the hooks of the stages you want to act on.
 
@@ -149,6 +161,12 @@ class Callback:
     # True makes `fit` run one training step per dispatch while this callback is used, so its
     # batch hooks see each step's logs before the next step runs (see `needs_step_sync`).
     _needs_step_sync: bool = False
+
+    def _steps_until_sync(self) -> int | None:
+        """How many training steps may run before this callback's batch hook must see the model
+        as it is right after the last of them (a save every `save_freq` batches); None: any.
+        `fit` ends a fused dispatch there (see `CallbackList.steps_until_sync`)."""
+        return None
 
     def __init__(self) -> None:
         self.params: dict[str, Any] | None = None
@@ -369,6 +387,20 @@ class CallbackList(Callback):
     @property
     def _needs_step_sync(self) -> bool:  # a CallbackList nested in another one
         return self.needs_step_sync()
+
+    def steps_until_sync(self) -> int | None:
+        """The fewest training steps any callback lets run before it must see the model.
+
+        Returns:
+            None when no callback asks; else `n >= 1`: the step `n` steps from now must be the
+            last of its dispatch, so that the batch hook after it (e.g. `ModelCheckpoint` with
+            an integer `save_freq`) sees the weights of exactly that step.
+        """
+        counts = [n for n in (callback._steps_until_sync() for callback in self.callbacks) if n is not None]
+        return min(counts) if counts else None
+
+    def _steps_until_sync(self) -> int | None:  # a CallbackList nested in another one
+        return self.steps_until_sync()
 
     def _call_batch(self, hook: str, batch: int, logs: Logs | None) -> None:
         view = BatchLogs(logs)

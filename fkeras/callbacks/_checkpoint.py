@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from fkeras.callbacks._callback import Logs, save_due
+from fkeras.callbacks._callback import Logs, save_due, steps_to_save
 from fkeras.callbacks._monitor import MonitorCallback, check_number, check_path
 from fkeras.utils._progbar import print_msg
 
@@ -103,6 +103,9 @@ class ModelCheckpoint(MonitorCallback):
         if self.save_freq == "epoch" and self.epochs_since_last_save >= self.period:
             self.epochs_since_last_save = 0
             self._save_model(epoch=epoch, batch=None, logs=logs)
+
+    def _steps_until_sync(self) -> int | None:
+        return steps_to_save(self)
 
     def _should_save_on_batch(self, batch: int) -> bool:
         if self.save_freq == "epoch":

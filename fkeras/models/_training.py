@@ -490,6 +490,13 @@ class Trainer(SourceLoops):
             # the partial last batch rides along with the last fused chunk (one dispatch)
             with_tail = tail if fused and step + k == full else None
             k += 0 if with_tail is None else 1
+            if fused and hooks:
+                until = callbacks.steps_until_sync()
+                if until is not None and until < k:
+                    # A callback needs the weights right after a step inside this chunk (a save
+                    # every `save_freq` batches): the rest of the epoch runs step by step (the
+                    # programs for other chunk lengths are not compiled).
+                    spe, fused, k, with_tail = 1, False, 1, None
             end = step + k >= steps
             ctl = _steps.epoch_control(step == 0, end, words, next_words)
             with defer_sigint():  # `ts` is donated: no Ctrl-C until the new state is pushed
@@ -531,29 +538,24 @@ class Trainer(SourceLoops):
 
     # ---- evaluate -------------------------------------------------------------------------
 
-    def _eval_fn(self, spec):
-        fn = self._fns.get(("eval", id(spec)))
+    def _jitted(self, key, make):
+        """The jitted function cached under `key` (cleared by `compile`), made by `make()` once."""
+        fn = self._fns.get(key)
         if fn is None:
-            fn = self._fns[("eval", id(spec))] = _steps.make_eval_step(self, spec)
+            fn = self._fns[key] = make()
         return fn
 
-    def _predict_fn(self):
-        fn = self._fns.get("predict")
-        if fn is None:
-            fn = self._fns["predict"] = _steps.make_predict_step(self)
-        return fn
+    def _eval_fn(self, spec):
+        return self._jitted(("eval", id(spec)), lambda: _steps.make_eval_step(self, spec))
 
     def _eval_steps_fn(self, spec):
-        fn = self._fns.get(("eval_many", id(spec)))
-        if fn is None:
-            fn = self._fns[("eval_many", id(spec))] = _steps.make_eval_steps(self, spec)
-        return fn
+        return self._jitted(("eval_many", id(spec)), lambda: _steps.make_eval_steps(self, spec))
+
+    def _predict_fn(self):
+        return self._jitted("predict", lambda: _steps.make_predict_step(self))
 
     def _predict_steps_fn(self):
-        fn = self._fns.get("predict_many")
-        if fn is None:
-            fn = self._fns["predict_many"] = _steps.make_predict_steps(self)
-        return fn
+        return self._jitted("predict_many", lambda: _steps.make_predict_steps(self))
 
     def _evaluate_arrays(self, xs, ys, sws, batch_size, callbacks=None, steps=None) -> dict:
         spec = self._spec_for(ys)
