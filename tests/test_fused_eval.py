@@ -73,23 +73,29 @@ def test_chunked_evaluate_matches_batch_by_batch(two_output_model, monkeypatch, 
                 np.testing.assert_allclose(f[2][name], p[2][name], rtol=2e-6, atol=1e-7, err_msg=f"{f[1]} {name}")
 
 
-def test_a_new_number_of_samples_compiles_nothing_new(two_output_model, monkeypatch):
-    monkeypatch.setattr(_training, "_EVAL_CHUNK_BATCHES", 4)
+def compiles_after_warm_up(run) -> list:
+    """XLA compilations of `run(n)` for new sample counts, after warm-up calls whose partial
+    batches cover the padded sizes 16, 8 and 1 (batch 16)."""
     compiles = []
     listener = lambda name, *_, **__: compiles.append(name) if name == "/jax/core/compile/backend_compile_duration" else None  # noqa: E731
     jax.monitoring.register_event_duration_secs_listener(listener)
     try:
-        x, y, _ = data(300)
-        # warm-up: chunks, single full batches, and partial batches padded to 16, 8 and 1 rows
-        for n in (300, 85, 33):
-            two_output_model.evaluate(x[:n], [a[:n] for a in y], batch_size=16, verbose=0)
+        for n in (300, 85, 33):  # chunks, single full batches, partial batches
+            run(n)
         before = len(compiles)
         for n in (277, 150, 200, 49, 61, 16):
-            two_output_model.evaluate(x[:n], [a[:n] for a in y], batch_size=16, verbose=0)
-        new = compiles[before:]
+            run(n)
+        return compiles[before:]
     finally:
         jax.monitoring.unregister_event_duration_listener(listener)
-    assert new == []
+
+
+def test_a_new_number_of_samples_compiles_nothing_new(two_output_model, monkeypatch):
+    monkeypatch.setattr(_training, "_EVAL_CHUNK_BATCHES", 4)
+    x, y, _ = data(300)
+    assert compiles_after_warm_up(
+        lambda n: two_output_model.evaluate(x[:n], [a[:n] for a in y], batch_size=16, verbose=0)
+    ) == []
 
 
 def test_the_chunk_is_bounded_by_bytes():
@@ -136,17 +142,9 @@ def test_chunked_predict_carries_a_stateful_rnn_state(monkeypatch):
 
 def test_predict_on_a_new_number_of_samples_compiles_nothing_new(two_output_model, monkeypatch):
     monkeypatch.setattr(_training, "_EVAL_CHUNK_BATCHES", 4)
-    compiles = []
-    listener = lambda name, *_, **__: compiles.append(name) if name == "/jax/core/compile/backend_compile_duration" else None  # noqa: E731
-    jax.monitoring.register_event_duration_secs_listener(listener)
-    try:
-        x, _, _ = data(300)
-        for n in (300, 85, 33):
-            two_output_model.predict(x[:n], batch_size=16)
-        before = len(compiles)
-        for n in (277, 150, 200, 49, 61, 16):
-            assert two_output_model.predict(x[:n], batch_size=16)[0].shape == (n, 1)
-        new = compiles[before:]
-    finally:
-        jax.monitoring.unregister_event_duration_listener(listener)
-    assert new == []
+    x, _, _ = data(300)
+
+    def run(n):
+        assert two_output_model.predict(x[:n], batch_size=16)[0].shape == (n, 1)
+
+    assert compiles_after_warm_up(run) == []
