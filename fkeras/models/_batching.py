@@ -3,6 +3,7 @@
 - `epoch_order`: the sample order of one epoch, shuffled from the training key.
 - `bucket` / `pad`: a partial last batch is padded to a power of two (at most the batch size),
   so any number of samples reuses a handful of compiled shapes; a mask hides the padding.
+- `chunk`: a run of full batches as one `(steps, batch, ...)` view (scanned evaluate/predict).
 - `due`: whether validation runs after an epoch (`validation_freq`).
 - `split_all`: `validation_split` over inputs, targets and sample weights together.
 """
@@ -28,6 +29,13 @@ def pad(arrays: list, size: int) -> tuple:
             widths = [(0, size - a.shape[0])] + [(0, 0)] * (a.ndim - 1)
             out.append(np.pad(a, widths))
     return tuple(out)
+
+
+def chunk(arrays: list, start: int, steps: int, batch_size: int) -> list:
+    """Rows `start : start + steps * batch_size` of each array (or None), as a view shaped
+    `(steps, batch_size, ...)`: the input of a scanned dispatch over `steps` full batches."""
+    rows = steps * batch_size
+    return [None if a is None else a[start:start + rows].reshape(steps, batch_size, *a.shape[1:]) for a in arrays]
 
 
 def epoch_order(n: int, batch_size: int, shuffle, key) -> np.ndarray:

@@ -576,11 +576,7 @@ class Trainer(SourceLoops):
         while step * batch_size < n:
             start = step * batch_size
             if chunk > 1 and full - step >= chunk:
-                rows = chunk * batch_size
-                batch = _steps.Batch(*(
-                    tuple(None if a is None else a[start:start + rows].reshape(chunk, batch_size, *a.shape[1:]) for a in part)
-                    for part in arrays
-                ))
+                batch = _steps.Batch(*(tuple(_batching.chunk(part, start, chunk, batch_size)) for part in arrays))
                 mask = np.ones((chunk, batch_size), np.float32) if maskable else None
                 metrics, logs = self._eval_steps_fn(spec)(variables, metrics, batch, mask)
                 # Dispatch runs ahead of the device: wait for the chunk before last, so that
@@ -692,10 +688,9 @@ class Trainer(SourceLoops):
         while step * batch_size < n:
             start = step * batch_size
             if chunk > 1 and full - step >= chunk:
-                rows = chunk * batch_size
-                part = [a[start:start + rows].reshape(chunk, batch_size, *a.shape[1:]) for a in xs]
+                part = _batching.chunk(xs, start, chunk, batch_size)
                 outs, new_state = self._predict_steps_fn()(variables, part)
-                size, step = rows, step + chunk
+                size, step = chunk * batch_size, step + chunk
             else:
                 size = min(batch_size, n - start)
                 if hooks:
