@@ -94,8 +94,8 @@ def test_epoch_keys_are_kept_on_the_host_and_read_from_the_device_once(monkeypat
     from fkeras import _random
     from fkeras.saving import _compile_state
 
-    device_reads, keys = [], []
-    real_words, real_order = _random.key_words, _batching.epoch_order
+    device_reads, drawn = [], []
+    real_words, real_streams = _random.key_words, _random.epoch_streams
 
     def words_spy(key):
         words = real_words(key)
@@ -103,27 +103,31 @@ def test_epoch_keys_are_kept_on_the_host_and_read_from_the_device_once(monkeypat
             device_reads.append(words)
         return words
 
-    def order_spy(n, batch_size, shuffle, key):
-        keys.append(key)
-        return real_order(n, batch_size, shuffle, key)
+    def streams_spy(words):
+        if not drawn or not np.array_equal(drawn[-1], words):
+            drawn.append(np.array(words))
+        return real_streams(words)
 
     monkeypatch.setattr(_random, "key_words", words_spy)
-    monkeypatch.setattr(_batching, "epoch_order", order_spy)
+    monkeypatch.setattr(_random, "epoch_streams", streams_spy)
     x, y = data()
     fkeras.utils.set_random_seed(3)
     model = build()
     model.fit(x, y, batch_size=8, epochs=3, verbose=0)
     model.fit(x, y, batch_size=8, epochs=2, verbose=0)  # continues from the key the first left
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)  # another shuffle of the same epoch key
     assert len(device_reads) == 1
-    expected = [device_reads[0]]
-    for _ in range(5):
-        expected.append(_random.next_epoch_words(expected[-1]))
-    assert len(keys) == 5 and all(np.array_equal(k, e) for k, e in zip(keys, expected))
+    chain = [device_reads[0]]
+    for _ in range(6):
+        chain.append(real_streams(chain[-1])[0])  # next_epoch_words, without the spy
+    # the keys of epochs 1-6, and at each epoch's end the next one's
+    assert len(drawn) == 7 and all(np.array_equal(d, c) for d, c in zip(drawn, chain))
     saved, _ = _compile_state.train_rng(model)
-    np.testing.assert_array_equal(saved, expected[5])
-    # another batch size is another shuffle of the same epoch key, still without a device read
-    model.fit(x, y, batch_size=4, epochs=1, verbose=0)
-    assert len(device_reads) == 1 and np.array_equal(keys[-1], expected[5])
+    np.testing.assert_array_equal(saved, chain[6])
+    # the shuffle is a function of the epoch key alone
+    first = _batching.epoch_order(36, 8, True, chain[1])
+    np.testing.assert_array_equal(first, _batching.epoch_order(36, 8, True, chain[1].copy()))
+    assert not np.array_equal(first, _batching.epoch_order(36, 8, True, chain[2]))
 
 
 def test_keras2_batch_shuffle_moves_whole_batches():
@@ -170,3 +174,35 @@ def test_set_random_seed_accepts_numpy_integers():
     a = build().get_weights()
     fkeras.utils.set_random_seed(5)
     assert same(a, build().get_weights())
+
+
+def test_epoch_streams_are_per_thread():
+    """The shuffle generator is reused per thread (reseeding is cheaper than building one), so
+    models trained in several threads at once must not disturb each other's orders."""
+    import sys
+    import threading
+
+    from fkeras import _random
+
+    keys = [np.array([i, 7 * i + 1], np.uint32) for i in range(8)]
+    expected = [_batching.epoch_order(500, 10, True, k) for k in keys]
+    failures = []
+
+    def worker(offset):
+        for r in range(150):
+            i = (r + offset) % len(keys)
+            next_words, generator = _random.epoch_streams(keys[i])
+            if not np.array_equal(_batching.epoch_order(500, 10, True, generator), expected[i]):
+                failures.append(i)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=worker, args=(t,)) for t in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert failures == []

@@ -41,12 +41,13 @@ def chunk(arrays: list, start: int, steps: int, batch_size: int) -> list:
 def epoch_order(n: int, batch_size: int, shuffle, key) -> np.ndarray:
     """Sample order for one epoch: shuffled, in order, or Keras 2's 'batch' (shuffled chunks).
 
-    The shuffle is drawn from `key` (the training key at the epoch's start), so it depends only
-    on the seed and the steps trained so far, not on other users of NumPy's global generator.
+    The shuffle is drawn from `key` (the training key at the epoch's start, or the generator
+    `_random.epoch_streams` gives for it), so it depends only on the seed and the steps trained
+    so far, not on other users of NumPy's global generator.
     """
     if not shuffle:
         return np.arange(n, dtype=np.int32)
-    rng = _random.numpy_generator(key)
+    rng = key if isinstance(key, np.random.Generator) else _random.numpy_generator(key)
     if shuffle == "batch":
         full = n // batch_size
         chunks = np.arange(full * batch_size).reshape(full, batch_size)

@@ -533,8 +533,9 @@ class Trainer(SourceLoops):
     def _draw(words, n, batch_size, shuffle, with_order: bool):
         # The order derives from the training key, which checkpoints save: a resumed run shuffles
         # its epochs as the uninterrupted run would have.
-        order = _batching.epoch_order(n, batch_size, shuffle, words) if with_order else None
-        return words, _random.next_epoch_words(words), order
+        next_words, generator = _random.epoch_streams(words)
+        order = _batching.epoch_order(n, batch_size, shuffle, generator) if with_order else None
+        return words, next_words, order
 
     # ---- evaluate -------------------------------------------------------------------------
 
