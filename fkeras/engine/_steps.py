@@ -5,10 +5,12 @@ Everything here is a function of its arguments: the model's pure `apply`, the re
 `TrainState`, hands it to these functions (donated), and writes the result back.
 
 - `train_step(ts, batch) -> (ts, logs)`: one optimizer update, metrics accumulated on device.
-- `train_steps(ts, data, idx)`: many steps in one dispatch, a `lax.scan` over rows of batch
-  indices gathered from data already on the device; per-step logs come back stacked.
-- `eval_step`, `predict_step`: padded batches with a mask, so any number of samples reuses the
-  same compiled shapes.
+- `make_train_functions`: many steps in one dispatch, a `lax.scan` over rows of batch indices
+  gathered from data already on the device, framed by `epoch_control` (an epoch's start and
+  end); per-step logs come back stacked and packed into one buffer.
+- `make_eval_step`, `make_predict_step`: padded batches with a mask, so any number of samples
+  reuses the same compiled shapes; `make_eval_steps`, `make_predict_steps`: the same scanned over
+  a chunk of full batches.
 """
 
 from typing import Any, NamedTuple
