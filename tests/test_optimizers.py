@@ -498,3 +498,28 @@ def test_schedule_matches_keras3(keras3, name, kwargs):
     again = schedules.deserialize(schedules.serialize(ours))
     assert again == ours and again.get_config() == config
     assert keras3.optimizers.schedules.deserialize(schedules.serialize(ours)).get_config() == config
+
+
+def test_fit_builds_the_optimizer_state_in_one_program_or_eagerly_when_it_must():
+    """fit initialises the optimizer state as one jitted program; a hand-written optax
+    transformation whose `init` reads values on the host still works (eager fallback)."""
+    import optax
+
+    import fkeras
+
+    seen = []
+
+    def init(params):
+        seen.append(float(sum(np.asarray(p).sum() for p in jax.tree_util.tree_leaves(params))))
+        return optax.EmptyState()
+
+    def update(updates, state, params=None):
+        return jax.tree_util.tree_map(lambda g: -0.1 * g, updates), state
+
+    x = np.ones((8, 3), "float32")
+    for tx in (optax.GradientTransformation(init, update), "rmsprop"):
+        model = fkeras.Sequential([fkeras.layers.Input((3,)), fkeras.layers.Dense(1, kernel_initializer="zeros")])
+        model.compile(tx, "mse")
+        losses = model.fit(x, x[:, :1] * 2, epochs=3, verbose=0).history["loss"]
+        assert losses[-1] < losses[0]
+    assert seen == [0.0]  # the host-reading init ran once, eagerly, on the zero weights

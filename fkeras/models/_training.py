@@ -269,10 +269,10 @@ class Trainer(SourceLoops):
         restored, self._restored_state = self._restored_state, None
         if ts is not None and self._ts_key == key:
             opt_state = ts.opt_state
-        elif restored is not None and _same_structure(restored[0], tx.init(params)):
+        elif restored is not None and _same_structure(restored[0], jax.eval_shape(tx.init, params)):
             opt_state = restored[0]  # continue from a loaded optimizer state
         else:
-            opt_state = tx.init(params)
+            opt_state = _init_optimizer_state(tx, params)
         if ts is not None:
             rng = ts.rng
         elif restored is not None and restored[1] is not None:
@@ -814,6 +814,18 @@ def _eval_chunk(arrays, batch_size: int) -> int:
     new number of samples compiles nothing new (the rest of the full batches go one by one)."""
     row_bytes = sum(a[:1].nbytes for part in arrays for a in part if a is not None)
     return max(1, min(_EVAL_CHUNK_BATCHES, _EVAL_CHUNK_BYTES // max(1, row_bytes * batch_size)))
+
+
+def _init_optimizer_state(tx, params):
+    """`tx.init(params)` as one compiled program: run eagerly, each zeros-like slot of a new shape
+    compiles its own tiny program (~15 ms each on XLA:CPU; 47 ms -> 30 ms for the guide's small
+    MLP with RMSprop, 173 ms -> 82 ms for its LSTM model, measured). An init that cannot be traced
+    (a hand-written optax transformation reading values on the host) runs eagerly."""
+    try:
+        return jax.jit(tx.init)(params)
+    except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
+            jax.errors.TracerBoolConversionError, jax.errors.TracerIntegerConversionError):
+        return tx.init(params)
 
 
 def _same_structure(a, b) -> bool:
