@@ -523,3 +523,11 @@ def test_fit_builds_the_optimizer_state_in_one_program_or_eagerly_when_it_must()
         losses = model.fit(x, x[:, :1] * 2, epochs=3, verbose=0).history["loss"]
         assert losses[-1] < losses[0]
     assert seen == [0.0]  # the host-reading init ran once, eagerly, on the zero weights
+    # the structure check of a loaded state falls back the same way
+    from fkeras.models import _training
+
+    params = {"w": jnp.ones((2,))}
+    assert _training._optimizer_state(optax.GradientTransformation(init, update), params, shape_only=True) == optax.EmptyState()
+    assert seen == [0.0, 2.0]
+    shapes = _training._optimizer_state(optax.adam(0.1), params, shape_only=True)
+    assert isinstance(jax.tree_util.tree_leaves(shapes)[0], jax.ShapeDtypeStruct)

@@ -3,7 +3,8 @@
 - `epoch_order`: the sample order of one epoch, shuffled from the training key.
 - `bucket` / `pad`: a partial last batch is padded to a power of two (at most the batch size),
   so any number of samples reuses a handful of compiled shapes; a mask hides the padding.
-- `chunk`: a run of full batches as one `(steps, batch, ...)` view (scanned evaluate/predict).
+- `spans` / `chunk`: how evaluate and predict walk the samples: runs of full batches as one
+  `(steps, batch, ...)` view each (one scanned dispatch), then batch by batch.
 - `due`: whether validation runs after an epoch (`validation_freq`).
 - `split_all`: `validation_split` over inputs, targets and sample weights together.
 """
@@ -36,6 +37,17 @@ def chunk(arrays: list, start: int, steps: int, batch_size: int) -> list:
     `(steps, batch_size, ...)`: the input of a scanned dispatch over `steps` full batches."""
     rows = steps * batch_size
     return [None if a is None else a[start:start + rows].reshape(steps, batch_size, *a.shape[1:]) for a in arrays]
+
+
+def spans(n: int, batch_size: int, chunk: int):
+    """`(step, start, steps)` covering `n` samples: runs of `chunk` full batches (`steps ==
+    chunk`, one scanned dispatch each; only while `chunk > 1`), then one batch at a time
+    (`steps == 1`, the last one possibly partial)."""
+    full, step = n // batch_size, 0
+    while step * batch_size < n:
+        steps = chunk if chunk > 1 and full - step >= chunk else 1
+        yield step, step * batch_size, steps
+        step += steps
 
 
 def epoch_order(n: int, batch_size: int, shuffle, key) -> np.ndarray:

@@ -269,10 +269,10 @@ class Trainer(SourceLoops):
         restored, self._restored_state = self._restored_state, None
         if ts is not None and self._ts_key == key:
             opt_state = ts.opt_state
-        elif restored is not None and _same_structure(restored[0], jax.eval_shape(tx.init, params)):
+        elif restored is not None and _same_structure(restored[0], _optimizer_state(tx, params, shape_only=True)):
             opt_state = restored[0]  # continue from a loaded optimizer state
         else:
-            opt_state = _init_optimizer_state(tx, params)
+            opt_state = _optimizer_state(tx, params)
         if ts is not None:
             rng = ts.rng
         elif restored is not None and restored[1] is not None:
@@ -572,11 +572,9 @@ class Trainer(SourceLoops):
         # Runs of full batches go `chunk` at a time through one scanned dispatch; the chunk is a
         # view of the host arrays, so only `chunk` batches are ever on the device at once.
         chunk = _eval_chunk(arrays, batch_size) if distribution() is None else 1
-        full = n // batch_size
-        step, in_flight = 0, collections.deque()
-        while step * batch_size < n:
-            start = step * batch_size
-            if chunk > 1 and full - step >= chunk:
+        in_flight = collections.deque()
+        for step, start, steps in _batching.spans(n, batch_size, chunk):
+            if steps > 1:
                 batch = _steps.Batch(*(tuple(_batching.chunk(part, start, chunk, batch_size)) for part in arrays))
                 mask = np.ones((chunk, batch_size), np.float32) if maskable else None
                 metrics, logs = self._eval_steps_fn(spec)(variables, metrics, batch, mask)
@@ -590,7 +588,6 @@ class Trainer(SourceLoops):
                     for i in range(chunk):
                         callbacks.on_test_batch_begin(step + i)
                         callbacks.on_test_batch_end(step + i, StepLogs(stack, i))
-                step += chunk
                 continue
             size = min(batch_size, n - start)
             padded = _batching.bucket(size, batch_size) if maskable else size
@@ -605,7 +602,6 @@ class Trainer(SourceLoops):
             metrics = fn(variables, metrics, *_sharding.place_batch(distribution(), (batch, mask)))
             if hooks:
                 callbacks.on_test_batch_end(step, StepLogs(StackedLogs(spec.results(metrics), False), 0))
-            step += 1
         return {k: float(v) for k, v in jax.device_get(spec.results(metrics)).items()}
 
     @filter_traceback
@@ -683,15 +679,12 @@ class Trainer(SourceLoops):
         # at a time, one scanned dispatch each), and outputs come back a few dispatches behind:
         # neither the inputs nor the outputs are ever on the device whole.
         chunk = 1 if hooks or distribution() is not None else _eval_chunk((xs,), batch_size)
-        full = n // batch_size
         outputs, state_changed = HostOutputs(), False
-        step = 0
-        while step * batch_size < n:
-            start = step * batch_size
-            if chunk > 1 and full - step >= chunk:
+        for step, start, steps in _batching.spans(n, batch_size, chunk):
+            if steps > 1:
                 part = _batching.chunk(xs, start, chunk, batch_size)
                 outs, new_state = self._predict_steps_fn()(variables, part)
-                size, step = chunk * batch_size, step + chunk
+                size = chunk * batch_size
             else:
                 size = min(batch_size, n - start)
                 if hooks:
@@ -700,7 +693,6 @@ class Trainer(SourceLoops):
                 outs, new_state = fn(variables, _sharding.place_batch(distribution(), batch))
                 if hooks:
                     callbacks.on_predict_batch_end(step, {"outputs": outs})
-                step += 1
             if new_state:  # stateful layers carry their state to the next batch
                 variables = {"params": variables["params"], "state": _tree.merge(variables["state"], new_state)}
                 state_changed = True
@@ -816,15 +808,21 @@ def _eval_chunk(arrays, batch_size: int) -> int:
     return max(1, min(_EVAL_CHUNK_BATCHES, _EVAL_CHUNK_BYTES // max(1, row_bytes * batch_size)))
 
 
-def _init_optimizer_state(tx, params):
-    """`tx.init(params)` as one compiled program: run eagerly, each zeros-like slot of a new shape
-    compiles its own tiny program (~15 ms each on XLA:CPU; 47 ms -> 30 ms for the guide's small
-    MLP with RMSprop, 173 ms -> 82 ms for its LSTM model, measured). An init that cannot be traced
-    (a hand-written optax transformation reading values on the host) runs eagerly."""
+_UNTRACEABLE = (
+    jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
+    jax.errors.TracerBoolConversionError, jax.errors.TracerIntegerConversionError,
+)
+
+
+def _optimizer_state(tx, params, shape_only: bool = False):
+    """`tx.init(params)` built as one jitted program (run eagerly, each zeros-like slot of a new
+    shape compiles its own tiny program, ~15 ms each on XLA:CPU; 47 ms -> 30 ms for the guide's
+    small MLP with RMSprop, 173 ms -> 82 ms for its LSTM model, measured), or with `shape_only`
+    just its structure (`jax.eval_shape`). An init that cannot be traced (a hand-written optax
+    transformation reading values on the host) runs eagerly instead."""
     try:
-        return jax.jit(tx.init)(params)
-    except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
-            jax.errors.TracerBoolConversionError, jax.errors.TracerIntegerConversionError):
+        return jax.eval_shape(tx.init, params) if shape_only else jax.jit(tx.init)(params)
+    except _UNTRACEABLE:
         return tx.init(params)
 
 
