@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import fkeras
-from fkeras.models import _training
+from fkeras.models import _inference
 
 L = fkeras.layers
 
@@ -48,7 +48,7 @@ def data(n, seed=0):
 
 
 def evaluate(model, monkeypatch, chunk, n, **kwargs):
-    monkeypatch.setattr(_training, "_EVAL_CHUNK_BATCHES", chunk)
+    monkeypatch.setattr(_inference, "_EVAL_CHUNK_BATCHES", chunk)
     x, y, sw = data(n)
     logs = BatchLogs()
     result = model.evaluate(x, y, sample_weight=sw, verbose=0, return_dict=True, callbacks=[logs], **kwargs)
@@ -91,7 +91,7 @@ def compiles_after_warm_up(run) -> list:
 
 
 def test_a_new_number_of_samples_compiles_nothing_new(two_output_model, monkeypatch):
-    monkeypatch.setattr(_training, "_EVAL_CHUNK_BATCHES", 4)
+    monkeypatch.setattr(_inference, "_EVAL_CHUNK_BATCHES", 4)
     x, y, _ = data(300)
     assert compiles_after_warm_up(
         lambda n: two_output_model.evaluate(x[:n], [a[:n] for a in y], batch_size=16, verbose=0)
@@ -100,10 +100,10 @@ def test_a_new_number_of_samples_compiles_nothing_new(two_output_model, monkeypa
 
 def test_the_chunk_is_bounded_by_bytes():
     small = [[np.zeros((10, 100), np.float32)], [np.zeros((10, 1), np.float32)], [None]]
-    assert _training._eval_chunk(small, 32) == _training._EVAL_CHUNK_BATCHES
+    assert _inference._eval_chunk(small, 32) == _inference._EVAL_CHUNK_BATCHES
     images = [[np.zeros((2, 224, 224, 3), np.float32)], [np.zeros((2, 10), np.float32)], [None]]
-    assert _training._eval_chunk(images, 64) == 1  # 38 MB per batch: one batch per dispatch
-    assert 1 < _training._eval_chunk(images, 4) < _training._EVAL_CHUNK_BATCHES
+    assert _inference._eval_chunk(images, 64) == 1  # 38 MB per batch: one batch per dispatch
+    assert 1 < _inference._eval_chunk(images, 4) < _inference._EVAL_CHUNK_BATCHES
 
 
 # ---- predict --------------------------------------------------------------------------------
@@ -112,9 +112,9 @@ def test_the_chunk_is_bounded_by_bytes():
 @pytest.mark.parametrize("n, batch_size", [(1000, 16), (517, 8), (20, 8)])
 def test_chunked_predict_matches_batch_by_batch(two_output_model, monkeypatch, n, batch_size):
     x, _, _ = data(n, seed=3)
-    monkeypatch.setattr(_training, "_EVAL_CHUNK_BATCHES", 8)
+    monkeypatch.setattr(_inference, "_EVAL_CHUNK_BATCHES", 8)
     fused = two_output_model.predict(x, batch_size=batch_size)
-    monkeypatch.setattr(_training, "_EVAL_CHUNK_BATCHES", 1)
+    monkeypatch.setattr(_inference, "_EVAL_CHUNK_BATCHES", 1)
     plain = two_output_model.predict(x, batch_size=batch_size)
     assert [a.shape for a in fused] == [(n, 1), (n, 3)] == [a.shape for a in plain]
     for f, p in zip(fused, plain):
@@ -130,7 +130,7 @@ def test_chunked_predict_carries_a_stateful_rnn_state(monkeypatch):
     x = np.random.default_rng(0).normal(size=(40, 3, 2)).astype("float32")
     results = []
     for chunk in (4, 1):
-        monkeypatch.setattr(_training, "_EVAL_CHUNK_BATCHES", chunk)
+        monkeypatch.setattr(_inference, "_EVAL_CHUNK_BATCHES", chunk)
         model.reset_states()
         first = model.predict(x, batch_size=4)
         second = model.predict(x, batch_size=4)  # continues from the state the first left
@@ -141,7 +141,7 @@ def test_chunked_predict_carries_a_stateful_rnn_state(monkeypatch):
 
 
 def test_predict_on_a_new_number_of_samples_compiles_nothing_new(two_output_model, monkeypatch):
-    monkeypatch.setattr(_training, "_EVAL_CHUNK_BATCHES", 4)
+    monkeypatch.setattr(_inference, "_EVAL_CHUNK_BATCHES", 4)
     x, _, _ = data(300)
 
     def run(n):
