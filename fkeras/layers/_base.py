@@ -398,6 +398,7 @@ class Layer:
         variables = {"params": dict(variables.get("params", {})), "state": dict(variables.get("state", {}))}
         state.variables = variables
         _cell.write_version += 1  # new weights: a cached training state no longer covers them
+        _cell.assign_version += 1
         state.built_spec = input_spec
         state.order = _cell.weight_order(variables)
         if state.pending_weights is not None:
@@ -414,6 +415,7 @@ class Layer:
             "params": dict(variables.get("params", {})),
             "state": dict(variables.get("state", {})),
         }
+        _cell.assign_version += 1
 
     def _assign_state(self, new_state: State) -> None:
         variables = self._current_variables()

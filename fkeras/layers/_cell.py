@@ -43,6 +43,9 @@ _cells: "weakref.WeakKeyDictionary[Any, Cell]" = weakref.WeakKeyDictionary()
 write_version = 0
 # Bumped whenever a layer's `trainable` flag changes (what `fit` trains is keyed on it).
 trainable_version = 0
+# Bumped on every write of any layer's variables (build, the engine's write-back,
+# `Weight.assign`): a model caches the variables tree it composes from its layers on it.
+assign_version = 0
 
 
 def cell(layer) -> Cell:
@@ -99,7 +102,7 @@ class Weight:
         return value.astype(dtype) if dtype is not None else value
 
     def assign(self, value) -> None:
-        global write_version
+        global write_version, assign_version
         old = self.value
         value = jnp.asarray(value, dtype=old.dtype)
         if value.shape != old.shape:
@@ -110,6 +113,7 @@ class Weight:
         variables = cell(self._layer).variables
         variables[self._collection] = {**variables[self._collection], self._name: value}
         write_version += 1
+        assign_version += 1
 
     def __repr__(self) -> str:
         return f"<Weight path={self.path}, shape={self.shape}, dtype={self.dtype}>"

@@ -15,6 +15,7 @@ from fkeras.engine import _data
 from fkeras.graph import _graph
 from fkeras.graph._tensor import KerasTensor
 from fkeras.layers._base import Layer
+from fkeras.layers import _cell
 from fkeras.layers._cell import cell
 from fkeras.layers._input import InputLayer
 from fkeras.layers._spec import TensorSpec
@@ -337,7 +338,14 @@ class Model(Trainer, Layer):
     def _ensure_built(self, input_spec) -> None:
         self.check_input_spec(None, input_spec)
 
+    _variables_memo = None  # (assign version, graph, tree): the last tree composed
+
     def _current_variables(self):
+        """The layers' variables as one tree. Composed again only after a layer's variables
+        were written (or the graph changed); callers treat the tree as immutable, as JAX does."""
+        memo = self._variables_memo
+        if memo is not None and memo[0] == _cell.assign_version and memo[1] is self._graph:
+            return memo[2]
         params, state = {}, {}
         for layer in self._weight_layers():
             v = layer._current_variables()
@@ -347,7 +355,9 @@ class Model(Trainer, Layer):
                 params[layer.name] = v["params"]
             if v.get("state"):
                 state[layer.name] = v["state"]
-        return {"params": params, "state": state}
+        tree = {"params": params, "state": state}
+        self._variables_memo = (_cell.assign_version, self._graph, tree)
+        return tree
 
     def _assign_variables(self, variables) -> None:
         params = variables.get("params", {})
@@ -360,12 +370,11 @@ class Model(Trainer, Layer):
 
     def get_variables(self):
         """The current variables tree (the pytree `apply` takes)."""
-        return self._current_variables()
+        current = self._current_variables()
+        return {"params": dict(current["params"]), "state": dict(current["state"])}
 
     def set_variables(self, variables) -> None:
         """Write a variables tree (as returned by `init`) into the model's layers."""
-        from fkeras.layers import _cell
-
         current = _tree.flatten(self._current_variables())
         new = _tree.flatten(variables)
         if set(current) != set(new):

@@ -54,6 +54,7 @@ class Trainer(InferenceLoops, SourceLoops):
         self._restored_state = None
         self._steps_per_execution = "auto"
         self._initial_epoch = None  # set by BackupAndRestore in on_train_begin
+        self._predict_input = None  # (graph, dtype, trailing shape) that predict takes as is
 
     # ---- compile --------------------------------------------------------------------------
 
