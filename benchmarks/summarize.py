@@ -181,12 +181,16 @@ def latency_table(rows: list[dict]) -> list[str]:
     if not by:
         return []
     out = [
-        "| impl | runs | " + " | ".join(title for _, title in LATENCY_COLUMNS) + " |",
-        "|---|---:|" + "---:|" * len(LATENCY_COLUMNS),
+        "| impl | runs | " + " | ".join(title for _, title in LATENCY_COLUMNS)
+        + " | predict / apply, same run: median (each run) |",
+        "|---|---:|" + "---:|" * (len(LATENCY_COLUMNS) + 1),
     ]
     order = {name: i for i, name in enumerate(MAIN_IMPLS)}
     for impl in sorted(by, key=lambda i: (order.get(i, 9), i)):
         cells = [num(median_of(by[impl], field)) for field, _ in LATENCY_COLUMNS]
+        ratios = [r["predict_1_ms"] / r["apply_jit_1_ms"] for r in by[impl]
+                  if r.get("predict_1_ms") and r.get("apply_jit_1_ms")]
+        cells.append(f"{statistics.median(ratios):.2f} ({', '.join(f'{x:.2f}' for x in ratios)})" if ratios else "-")
         out.append(f"| {impl} | {len(by[impl])} | " + " | ".join(cells) + " |")
     return out
 

@@ -23,7 +23,9 @@ to the host.
 The `latency` workload uses the mlp_binary model: after a warm-up, the median time of `predict` on
 one sample (and `predict_on_batch`), of a jitted pure forward call on one sample (fkeras
 `model.apply`, the hand-written forward for jax-*), and `evaluate` on 100k samples (batch 32) with
-the peak growth of the process's resident memory during that call.
+the peak growth of the process's resident memory during that call. The one-sample calls of one
+process are timed in turns (`median_ms_interleaved`), so that they are compared in the same state
+of the machine.
 
 Any failure (for instance a layer fkeras does not have yet) still prints one JSON line, with `error`
 holding the exception's first line, and the process exits with status 1.
@@ -345,6 +347,26 @@ def median_ms(fn: Callable[[], object], repeats: int, warmup: int = 10) -> float
     return round(1000 * statistics.median(times), 4)
 
 
+def median_ms_interleaved(fns: dict[str, Callable[[], object]], repeats: int, rounds: int = 5) -> dict:
+    """`median_ms` of several calls measured in turns: `rounds` rounds, each timing
+    `repeats // rounds` calls of every function in order, so that all of them see the same
+    state of the machine. On XLA:CPU a call that comes more than a few microseconds after the last
+    one finished waits 20-40 us more for the runtime's worker thread to wake up, and whether it
+    is awake drifts within a process; timed one after another, two functions can land in
+    different states."""
+    for fn in fns.values():
+        for _ in range(10):
+            fn()
+    times: dict[str, list] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            for _ in range(max(1, repeats // rounds)):
+                t = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t)
+    return {name: round(1000 * statistics.median(ts), 4) for name, ts in times.items()}
+
+
 def latency_data():
     rng = np.random.default_rng(DATA_SEED + 1)
     return _uniform(rng, LATENCY_EVAL_N, 100), _labels01(rng, LATENCY_EVAL_N)
@@ -357,16 +379,15 @@ def latency_keras_api(impl: str, seed: int, spe, repeats: int) -> dict:
     model = compiled_model(k, "mlp_binary", seed, spe)
     x, y = latency_data()
     one = x[:1]
-    rec = {
-        "predict_1_ms": median_ms(lambda: model.predict(one, verbose=0), repeats),
-        "predict_on_batch_1_ms": median_ms(lambda: model.predict_on_batch(one), repeats),
+    calls = {
+        "predict_1_ms": lambda: model.predict(one, verbose=0),
+        "predict_on_batch_1_ms": lambda: model.predict_on_batch(one),
     }
     if impl == "fkeras":
         variables = model.get_variables()
         forward = jax.jit(lambda v, a: model.apply(v, a)[0])
-        rec["apply_jit_1_ms"] = median_ms(
-            lambda: forward(variables, one).block_until_ready(), 5 * repeats
-        )
+        calls["apply_jit_1_ms"] = lambda: forward(variables, one).block_until_ready()
+    rec = median_ms_interleaved(calls, repeats)
     with PeakRSS() as mem:
         t = time.perf_counter()
         result = model.evaluate(x, y, batch_size=LATENCY_EVAL_BATCH, verbose=0)
