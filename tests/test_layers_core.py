@@ -157,3 +157,21 @@ def test_reshape_size_mismatch_raises(a, b, extra):
 def test_dense_nonpositive_units_raise(units):
     with pytest.raises(ValueError, match=f"units={units}"):
         L.Dense(units)
+
+
+def test_named_weight_attributes_like_keras():
+    import fkeras
+
+    dense = fkeras.layers.Dense(2)
+    assert not hasattr(dense, "kernel")  # not built yet, as in Keras
+    norm = fkeras.layers.BatchNormalization()
+    model = fkeras.Sequential([fkeras.Input((3,)), dense, norm])
+    assert dense.kernel.shape == (3, 2) and dense.bias.shape == (2,)
+    assert dense.kernel.path == dense.weights[0].path
+    assert norm.moving_mean.trainable is False and norm.gamma.trainable is True
+    dense.kernel.assign(np.zeros((3, 2), "float32"))
+    dense.bias.assign(np.array([1.0, -1.0], "float32"))
+    out = model.predict(np.ones((1, 3), "float32"))
+    np.testing.assert_allclose(out, norm(np.array([[1.0, -1.0]], "float32")), rtol=1e-5)
+    with pytest.raises(AttributeError, match="'Dense' object has no attribute 'kernal'"):
+        dense.kernal

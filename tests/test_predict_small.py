@@ -114,3 +114,25 @@ def test_multi_input_and_multi_output_models_keep_their_structure():
     for _ in range(2):
         out = single.predict(xa)
         assert isinstance(out, list) and [o.shape for o in out] == [(2, 1), (2, 2)]
+
+
+def test_cached_variables_tree_follows_writes_from_everywhere():
+    """A model caches the variables tree it composes; a write through another model sharing
+    the layer, `Weight.assign` or a layer's `set_weights` must still reach its next predict."""
+    shared = L.Dense(2, name="shared_dense")
+    a, b = L.Input((5,)), L.Input((5,))
+    trained = fkeras.Model(a, shared(a))
+    reader = fkeras.Model(b, L.Activation("linear")(shared(b)))
+    x = rows(4)
+    before = reader.predict(x)
+    trained.compile("sgd", "mse")
+    trained.fit(x, np.ones((4, 2), "float32"), epochs=3, verbose=0)  # the engine's write-back
+    np.testing.assert_allclose(reader.predict(x), trained.predict(x), rtol=1e-6)
+    assert not np.allclose(reader.predict(x), before)
+    shared.kernel.assign(np.zeros((5, 2), "float32"))
+    np.testing.assert_allclose(reader.predict(x), np.broadcast_to(shared.get_weights()[1], (4, 2)), rtol=1e-6)
+    shared.set_weights([np.ones((5, 2), "float32"), np.zeros(2, "float32")])
+    np.testing.assert_allclose(reader.predict(x), x.sum(axis=1, keepdims=True).repeat(2, axis=1), rtol=1e-5)
+    tree = reader.get_variables()
+    tree["params"].clear()  # the caller's copy: the model's cached tree is not touched
+    assert reader.get_variables()["params"]

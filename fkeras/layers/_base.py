@@ -240,6 +240,20 @@ class Layer:
             )
         object.__setattr__(self, name, value)
 
+    def __getattr__(self, name):
+        """Keras's named weights (`layer.kernel`, `layer.bias`, `layer.moving_mean`, ...): views
+        of the built layer's variables. Called only when normal attribute lookup fails."""
+        if hasattr(type(self), name):
+            # a property (`output`, `input_shape`, ...) raised AttributeError: raise its own
+            # message again rather than a bare "no attribute"
+            return object.__getattribute__(self, name)
+        if not name.startswith("_"):
+            variables = _cell.cell(self).variables
+            for collection in ("params", "state"):
+                if variables is not None and name in variables.get(collection, {}):
+                    return _cell.Weight(self, collection, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     # ---- the pure protocol -------------------------------------------------------------------
 
     def init(self, rng: jax.Array, input_spec) -> Variables:
