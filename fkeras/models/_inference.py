@@ -50,6 +50,10 @@ class InferenceLoops:
     def _eval_steps_fn(self, spec):
         return self._jitted(("eval_many", id(spec)), lambda: _steps.make_eval_steps(self, spec))
 
+    def _inference_callbacks(self, callbacks, verbose: int, steps: int) -> CallbackList:
+        """The callbacks of one evaluate/predict call (a progress bar unless `verbose` is 0)."""
+        return CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=steps)
+
     def _predict_fn(self):
         return self._jitted("predict", lambda: _steps.make_predict_step(self))
 
@@ -113,13 +117,10 @@ class InferenceLoops:
         if kwargs:
             raise TypeError(f"evaluate() got unexpected keyword argument(s): {sorted(kwargs)}")
         self._require_compiled("evaluate")
-        verbose = _verbosity(verbose)
-        steps = _fit_args.check_optional_positive_int("steps", steps)
-        _fit_args.check_optional_positive_int("batch_size", batch_size)
-        loading = dict(max_queue_size=max_queue_size, workers=workers, use_multiprocessing=use_multiprocessing)
+        verbose, steps, loading = _checked_args(verbose, steps, batch_size, max_queue_size, workers, use_multiprocessing)
         if _gen.is_batch_source(x):
             n_steps = _gen.steps_for(x, steps, "steps")
-            callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=n_steps)
+            callbacks = self._inference_callbacks(callbacks, verbose, n_steps)
             callbacks.on_test_begin()
             logs = self._evaluate_source(x, n_steps, loading, callbacks)
         else:
@@ -130,7 +131,7 @@ class InferenceLoops:
             n_steps = math.ceil(xs[0].shape[0] / batch_size)
             if steps is not None:
                 n_steps = min(n_steps, _gen.steps_for(None, steps, "steps"))
-            callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=n_steps)
+            callbacks = self._inference_callbacks(callbacks, verbose, n_steps)
             callbacks.on_test_begin()
             logs = self._evaluate_arrays(xs, ys, sws, batch_size, callbacks, steps=steps)
         callbacks.on_test_end(logs)
@@ -152,13 +153,10 @@ class InferenceLoops:
                 return out
         if kwargs:
             raise TypeError(f"predict() got unexpected keyword argument(s): {sorted(kwargs)}")
-        verbose = _verbosity(verbose)
-        steps = _fit_args.check_optional_positive_int("steps", steps)
-        _fit_args.check_optional_positive_int("batch_size", batch_size)
-        loading = dict(max_queue_size=max_queue_size, workers=workers, use_multiprocessing=use_multiprocessing)
+        verbose, steps, loading = _checked_args(verbose, steps, batch_size, max_queue_size, workers, use_multiprocessing)
         if _gen.is_batch_source(x):
             n_steps = _gen.steps_for(x, steps, "steps")
-            callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=n_steps)
+            callbacks = self._inference_callbacks(callbacks, verbose, n_steps)
             callbacks.on_predict_begin()
             out = self._predict_source(x, n_steps, loading, callbacks)
             callbacks.on_predict_end()
@@ -172,10 +170,7 @@ class InferenceLoops:
         fn = self._predict_fn()
         if callbacks is None and verbose == 0 and n <= batch_size and distribution() is None:
             return self._predict_one_batch(fn, xs, n, batch_size)
-        callbacks = CallbackList(
-            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-            steps=math.ceil(n / batch_size),
-        )
+        callbacks = self._inference_callbacks(callbacks, verbose, math.ceil(n / batch_size))
         hooks = callbacks.needs_batch_hooks("predict")
         callbacks.on_predict_begin()
         variables = self._placed_variables()
@@ -260,6 +255,15 @@ class InferenceLoops:
         if distribution() is not None:
             return self.predict(xs, batch_size=max(1, n), verbose=0)
         return self._predict_one_batch(self._predict_fn(), xs, n, max(1, n))
+
+
+def _checked_args(verbose, steps, batch_size, max_queue_size, workers, use_multiprocessing):
+    """evaluate's and predict's shared arguments, checked: (verbose, steps, loading options)."""
+    verbose = _verbosity(verbose)
+    steps = _fit_args.check_optional_positive_int("steps", steps)
+    _fit_args.check_optional_positive_int("batch_size", batch_size)
+    loading = dict(max_queue_size=max_queue_size, workers=workers, use_multiprocessing=use_multiprocessing)
+    return verbose, steps, loading
 
 
 def _eval_chunk(arrays, batch_size: int) -> int:
