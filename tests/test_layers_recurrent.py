@@ -581,3 +581,34 @@ def test_invalid_calls_raise_clear_errors():
         ConvLSTM2D(2, 3, strides=2, dilation_rate=2)
     with pytest.raises(ValueError, match="padding"):
         ConvLSTM2D(2, 3, padding="full")
+
+
+@pytest.mark.parametrize("layer_cls, gates", [(GRU, 3), (LSTM, 4)])
+def test_gate_split_gradient_has_no_zero_pads(layer_cls, gates):
+    """The gates are cut apart with one `jnp.split` (its gradient: one concatenate), not one
+    slice per gate (whose gradients are zero-pads back to the full width, summed: a GRU step
+    ~20% slower on XLA:CPU). The bias rows `bias[0]`/`bias[1]` may still pad: (2, 3 * units)."""
+    batch, units = 3, 4
+    layer = layer_cls(units)
+    variables = layer.init(jax.random.PRNGKey(0), TensorSpec((batch, 5, 2), "float32"))
+
+    def loss(params, x):
+        return jnp.sum(layer.apply({"params": params, "state": variables["state"]}, x)[0])
+
+    jaxpr = jax.make_jaxpr(jax.grad(loss))(variables["params"], jnp.ones((batch, 5, 2)))
+
+    def equations(jaxpr):
+        for eqn in jaxpr.eqns:
+            yield eqn
+            for param in eqn.params.values():
+                inner = getattr(param, "jaxpr", None)
+                if inner is not None:
+                    yield from equations(getattr(inner, "jaxpr", inner))
+
+    eqns = list(equations(jaxpr.jaxpr))
+    assert any(e.primitive.name == "scan" for e in eqns) and any(e.primitive.name == "split" for e in eqns)
+    gate_pads = [
+        e for e in eqns
+        if e.primitive.name == "pad" and tuple(e.outvars[0].aval.shape) == (batch, gates * units)
+    ]
+    assert gate_pads == []
