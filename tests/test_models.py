@@ -475,3 +475,55 @@ def test_operators_on_symbolic_tensors_build_nodes():
     clone = fkeras.models.model_from_json(model.to_json())
     clone.set_weights(model.get_weights())
     np.testing.assert_allclose(clone.predict(xs, verbose=0)[0], got_z, rtol=1e-6)
+
+
+def _copy_data():
+    rng = np.random.default_rng(4)
+    return rng.normal(size=(40, 3)).astype("float32"), rng.normal(size=(40, 2)).astype("float32")
+
+
+def test_deepcopy_of_a_trained_model_is_independent_and_trains_on_identically():
+    import copy
+
+    fkeras.utils.set_random_seed(11)
+    inp = L.Input((3,))
+    out = L.Dense(2)(L.Dropout(0.3)(L.BatchNormalization()(L.Dense(5, activation="relu")(inp))))
+    model = Model(inp, out)
+    model.compile("adam", "mse")
+    x, y = _copy_data()
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    twin = copy.deepcopy(model)
+    assert twin.layers[1] is not model.layers[1] and twin.layers[1].name == model.layers[1].name
+    np.testing.assert_array_equal(twin.predict(x), model.predict(x))
+    for a, b in zip(twin.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    # same optimizer state and training key: both continue alike (shuffle and dropout included)
+    h1 = model.fit(x, y, batch_size=8, epochs=2, verbose=0).history["loss"]
+    h2 = twin.fit(x, y, batch_size=8, epochs=2, verbose=0).history["loss"]
+    np.testing.assert_allclose(h2, h1, rtol=1e-6)
+    for a, b in zip(twin.get_weights(), model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    # and from now on they are separate
+    before = model.predict(x)
+    twin.set_weights([w * 0 for w in twin.get_weights()])
+    twin.layers[1].kernel.assign(np.ones((3, 5), "float32"))
+    np.testing.assert_array_equal(model.predict(x), before)
+    assert float(np.abs(twin.layers[-1].kernel.numpy()).sum()) == 0.0
+
+
+def test_deepcopy_of_layers_and_sequential_models():
+    import copy
+
+    dense = L.Dense(3)
+    fresh = copy.deepcopy(dense)
+    assert not fresh.built and fresh.get_config() == dense.get_config()
+    model = Sequential([L.Input((3,)), dense])
+    twin = copy.deepcopy(model)
+    x, _ = _copy_data()
+    np.testing.assert_array_equal(twin.predict(x), model.predict(x))
+    twin.add(L.Dense(1))  # the copy grows alone
+    assert twin.output_shape == (None, 1) and model.output_shape == (None, 3)
+    layer_twin = copy.deepcopy(dense)  # a built layer copies its weights
+    np.testing.assert_array_equal(layer_twin.kernel.numpy(), dense.kernel.numpy())
+    layer_twin.kernel.assign(np.zeros((3, 3), "float32"))
+    assert float(np.abs(dense.kernel.numpy()).sum()) > 0

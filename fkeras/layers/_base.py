@@ -12,6 +12,7 @@ it eagerly on arrays, `layer.output`) lives beside the spec: weights in a facade
 (`_cell.py`), call history in the tracer (`fkeras.graph`).
 """
 
+import copy
 import functools
 import inspect
 from typing import Any
@@ -239,6 +240,31 @@ class Layer:
                 f"`{type(self).__name__}.from_config({{**layer.get_config(), ...}})`)."
             )
         object.__setattr__(self, name, value)
+
+    # Attributes a copy starts afresh with (caches of compiled functions and the like).
+    _fresh_on_copy: dict = {}
+
+    def __deepcopy__(self, memo):
+        """`copy.deepcopy`: an independent layer (or model) with the same config and its own copy
+        of the weights, as a Keras layer's deep copy has its own variables. The weights live in
+        a cell beside the layer, not in its attributes, so they are copied here."""
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            if key in self._fresh_on_copy:
+                value = copy.copy(self._fresh_on_copy[key])
+            else:
+                value = copy.deepcopy(value, memo)
+            object.__setattr__(new, key, value)
+        old = _cell._cells.get(self)
+        if old is not None:
+            fresh = _cell.cell(new)
+            fresh.variables = copy.deepcopy(old.variables, memo)
+            fresh.trainable = old.trainable
+            fresh.built_spec = copy.deepcopy(old.built_spec, memo)
+            fresh.order = list(old.order)
+            fresh.pending_weights = copy.deepcopy(old.pending_weights, memo)
+        return new
 
     def __getattr__(self, name):
         """Keras's named weights (`layer.kernel`, `layer.bias`, `layer.moving_mean`, ...): views

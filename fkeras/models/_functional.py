@@ -7,6 +7,8 @@ entry is its own tree. The current values live in the layers' facade cells, so a
 by two models shares its weights.
 """
 
+import copy
+
 import jax
 import numpy as np
 
@@ -339,6 +341,20 @@ class Model(Trainer, Layer):
         self.check_input_spec(None, input_spec)
 
     _variables_memo = None  # (assign version, graph, tree): the last tree composed
+    # a deep copy compiles its own functions and composes its own variables tree
+    _fresh_on_copy = {
+        "_fns": {}, "_specs": {}, "_ts": None, "_ts_key": None, "_ts_version": -1,
+        "_next_epoch": (None, None, None), "_train_key_memo": (None, None),
+        "_predict_input": None, "_variables_memo": None,
+    }
+
+    def __deepcopy__(self, memo):
+        """A deep copy trains on from where this model stands: the same optimizer state and
+        training key (handed over like a loaded checkpoint's), its own copy of each."""
+        new = Layer.__deepcopy__(self, memo)
+        if self._ts is not None:
+            new._restored_state = copy.deepcopy((self._ts.opt_state, self._ts.rng), memo)
+        return new
 
     def _current_variables(self):
         """The layers' variables as one tree. Composed again only after a layer's variables
