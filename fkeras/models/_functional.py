@@ -342,11 +342,7 @@ class Model(Trainer, Layer):
 
     _variables_memo = None  # (assign version, graph, tree): the last tree composed
     # a deep copy compiles its own functions and composes its own variables tree
-    _fresh_on_copy = {
-        "_fns": {}, "_specs": {}, "_ts": None, "_ts_key": None, "_ts_version": -1,
-        "_next_epoch": (None, None, None), "_train_key_memo": (None, None),
-        "_predict_input": None, "_variables_memo": None,
-    }
+    _fresh_on_copy = {**Trainer._CACHES, "_variables_memo": None}
 
     def __deepcopy__(self, memo):
         """A deep copy trains on from where this model stands: the same optimizer state and

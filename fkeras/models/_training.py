@@ -6,6 +6,8 @@ The facade owns no arrays of its own: variables live in the layers' cells, optim
 `compile` asked for (`CompileSpec`), then drives the jitted functions of `fkeras.engine`.
 """
 
+import copy
+
 import jax
 import numpy as np
 
@@ -38,23 +40,31 @@ _check_batch_size = _fit_args.check_batch_size
 class Trainer(InferenceLoops, SourceLoops):
     """Mixin giving `Model` Keras's training and inference API."""
 
+    # What the facade derives and rebuilds on demand, at its empty values: resolved compile
+    # specs, jitted functions, the cached training state and the memos around them. A new
+    # model starts with these, and so does a deep copy (`Model._fresh_on_copy`).
+    _CACHES = {
+        "_specs": {},
+        "_fns": {},
+        "_ts": None,
+        "_ts_key": None,
+        "_ts_version": -1,
+        "_next_epoch": (None, None, None),  # (training key, (n, batch_size, shuffle), _draw's result)
+        "_train_key_memo": (None, None),
+        "_predict_input": None,  # (graph, dtype, trailing shape) that predict takes as is
+    }
+
     def _init_trainer(self) -> None:
         self.optimizer = None
         self.compiled = False
         self.stop_training = False
         self.history = None
         self._compile_args = None
-        self._specs: dict = {}
-        self._fns: dict = {}
-        self._ts = None
-        self._ts_key = None
-        self._ts_version = -1
-        self._next_epoch = (None, None, None)  # (training key, (n, batch_size, shuffle), _draw's result)
-        self._train_key_memo = (None, None)
+        for name, empty in self._CACHES.items():
+            setattr(self, name, copy.copy(empty))  # a fresh dict for each model
         self._restored_state = None
         self._steps_per_execution = "auto"
         self._initial_epoch = None  # set by BackupAndRestore in on_train_begin
-        self._predict_input = None  # (graph, dtype, trailing shape) that predict takes as is
 
     # ---- compile --------------------------------------------------------------------------
 
