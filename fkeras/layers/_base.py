@@ -273,10 +273,10 @@ class Layer:
             # a property (`output`, `input_shape`, ...) raised AttributeError: raise its own
             # message again rather than a bare "no attribute"
             return object.__getattribute__(self, name)
-        if not name.startswith("_"):
-            variables = _cell.cell(self).variables
+        state = None if name.startswith("_") else _cell._cells.get(self)  # a lookup creates no cell
+        if state is not None and state.variables is not None:
             for collection in ("params", "state"):
-                if variables is not None and name in variables.get(collection, {}):
+                if name in state.variables.get(collection, {}):
                     return _cell.Weight(self, collection, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
