@@ -336,21 +336,15 @@ class PeakRSS:
         self.growth_mb = round((self.peak - self.start) / 2**20, 1)
 
 
-def median_ms(fn: Callable[[], object], repeats: int, warmup: int = 10) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return round(1000 * statistics.median(times), 4)
+def median_ms(fn: Callable[[], object], repeats: int) -> float:
+    """Median milliseconds of `repeats` calls of `fn`, after 10 warm-up calls."""
+    return median_ms_interleaved({"fn": fn}, repeats, rounds=1)["fn"]
 
 
 def median_ms_interleaved(fns: dict[str, Callable[[], object]], repeats: int, rounds: int = 5) -> dict:
-    """`median_ms` of several calls measured in turns: `rounds` rounds, each timing
-    `repeats // rounds` calls of every function in order, so that all of them see the same
-    state of the machine. On XLA:CPU a call that comes more than a few microseconds after the last
+    """Median milliseconds of several calls measured in turns, after 10 warm-up calls of each:
+    `rounds` rounds, each timing `repeats // rounds` calls of every function in order, so that
+    all of them see the same state of the machine. On XLA:CPU a call that comes more than a few microseconds after the last
     one finished waits 20-40 us more for the runtime's worker thread to wake up, and whether it
     is awake drifts within a process; timed one after another, two functions can land in
     different states."""
