@@ -68,7 +68,7 @@ def epoch_streams(words: np.ndarray) -> tuple[np.ndarray, np.random.Generator]:
     generator = getattr(_thread, "generator", None)
     if generator is None:
         generator = _thread.generator = np.random.Generator(np.random.PCG64(0))
-    flat = np.ascontiguousarray(words, dtype=np.uint32).ravel()
+    flat = np.asarray(words).astype("<u4", copy=False).ravel()
     value = int.from_bytes(flat.tobytes(), "little") & _MASK128
     generator.bit_generator.state = {
         "bit_generator": "PCG64",
@@ -77,7 +77,8 @@ def epoch_streams(words: np.ndarray) -> tuple[np.ndarray, np.random.Generator]:
         "uinteger": 0,
     }
     raw = generator.bit_generator.random_raw((flat.size + 1) // 2)
-    halves = np.stack([raw & 0xFFFF_FFFF, raw >> np.uint64(32)], axis=-1).ravel()[: flat.size]
+    # each 64-bit draw gives two words, its low half first
+    halves = raw.astype("<u8", copy=False).view("<u4")[: flat.size]
     return halves.astype(np.uint32).reshape(np.shape(words)), generator
 
 

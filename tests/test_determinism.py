@@ -206,3 +206,21 @@ def test_epoch_streams_are_per_thread():
     finally:
         sys.setswitchinterval(interval)
     assert failures == []
+
+
+@pytest.mark.parametrize(
+    "words, next_words, order",
+    [
+        ([1, 2], [656886845, 4140353834], [2, 0, 8, 7, 9, 4, 6, 5, 3, 1]),
+        ([[3, 4, 5, 6]], [[2528569332, 2404103664, 2273654830, 3544067238]], [8, 9, 6, 1, 4, 7, 2, 5, 3, 0]),
+    ],
+)
+def test_epoch_streams_are_pinned(words, next_words, order):
+    """A fixed seed shuffles the same way in every fkeras version: the next key's words and the
+    shuffle drawn from a key are pinned (values from the first release of the streams)."""
+    from fkeras import _random
+
+    got_words, generator = _random.epoch_streams(np.array(words, np.uint32))
+    assert got_words.dtype == np.uint32 and got_words.shape == np.shape(words)
+    assert got_words.tolist() == next_words
+    assert generator.permutation(10).tolist() == order

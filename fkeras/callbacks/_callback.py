@@ -180,10 +180,7 @@ class Callback:
 
     @property
     def model(self) -> Any:
-        # The facade may keep the newest variables inside the engine during an epoch; a callback
-        # that looks at the model asks for them (Keras's JAX trainer does the same).
-        if hasattr(self._model, "jax_state_sync"):
-            self._model.jax_state_sync()
+        # fit writes the new variables into the layers after every dispatch: nothing to sync
         return self._model
 
     @model.setter
