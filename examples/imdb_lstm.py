@@ -7,9 +7,7 @@ size, loss and optimizer is critical; some configurations won't converge.
     python examples/imdb_lstm.py               # 15 epochs on the real data
     python examples/imdb_lstm.py --quick       # a small slice and 1 epoch: a smoke test
 
-The script is Keras 2 code: only the import lines name fkeras. One change: fkeras has no
-`keras.preprocessing.sequence`, so `pad_sequences` (Keras's defaults: pad and truncate at the
-front, with zeros) is written inline in numpy below.
+The script is Keras 2 code: only the import lines name fkeras.
 
 Data: Keras's `imdb.npz`, read from `$FKERAS_DATA` or `~/.keras/datasets` (set
 `FKERAS_DOWNLOAD=1` to let fkeras download it). When the file is absent, the script trains on
@@ -26,20 +24,11 @@ import fkeras as keras
 from fkeras.datasets import imdb
 from fkeras.layers import LSTM, Dense, Embedding
 from fkeras.models import Sequential
+from fkeras.preprocessing import sequence
 
 max_features = 20000
 # cut texts after this number of words (among top max_features most common words)
 maxlen = 80
-
-
-def pad_sequences(sequences, maxlen, value=0):
-    """Keras's `pad_sequences` with its defaults: int32, padding and truncating 'pre'."""
-    out = np.full((len(sequences), maxlen), value, dtype="int32")
-    for i, seq in enumerate(sequences):
-        tail = np.asarray(seq[-maxlen:], dtype="int32")
-        if tail.size:
-            out[i, -tail.size:] = tail
-    return out
 
 
 def synthetic_imdb(n_train, n_test, num_words, seed=0):
@@ -92,8 +81,8 @@ def main(argv=None):
     print(len(x_test), "test sequences")
 
     print("Pad sequences (samples x time)")
-    x_train = pad_sequences(x_train, maxlen=maxlen)
-    x_test = pad_sequences(x_test, maxlen=maxlen)
+    x_train = sequence.pad_sequences(x_train, maxlen=maxlen)
+    x_test = sequence.pad_sequences(x_test, maxlen=maxlen)
     print("x_train shape:", x_train.shape)
     print("x_test shape:", x_test.shape)
 

@@ -4,10 +4,7 @@
     python examples/reuters_mlp.py             # 5 epochs on the real data
     python examples/reuters_mlp.py --quick     # a small slice and 1 epoch: a smoke test
 
-The script is Keras 2 code: only the import lines name fkeras. One change: fkeras has no
-`keras.preprocessing.text.Tokenizer`, so the one method the example uses,
-`Tokenizer(num_words=max_words).sequences_to_matrix(x, mode='binary')`, is written inline in
-numpy below (`sequences_to_matrix`, with the 'count' and 'freq' modes too).
+The script is Keras 2 code: only the import lines name fkeras.
 
 Data: Keras's `reuters.npz`, read from `$FKERAS_DATA` or `~/.keras/datasets` (set
 `FKERAS_DOWNLOAD=1` to let fkeras download it). When the file is absent, the script trains on
@@ -24,31 +21,10 @@ import fkeras as keras
 from fkeras.datasets import reuters
 from fkeras.layers import Activation, Dense, Dropout
 from fkeras.models import Sequential
+from fkeras.preprocessing.text import Tokenizer
 
 max_words = 1000
 num_topics = 46
-
-
-def sequences_to_matrix(sequences, num_words, mode="binary"):
-    """`Tokenizer(num_words).sequences_to_matrix(sequences, mode)` for 'binary', 'count', 'freq'.
-
-    Row i has a column per word index below `num_words`; larger indices are skipped, as the
-    Tokenizer skips them.
-    """
-    if mode not in ("binary", "count", "freq"):
-        raise ValueError(f"`mode` must be 'binary', 'count' or 'freq'. Received: mode={mode!r}")
-    matrix = np.zeros((len(sequences), num_words), dtype="float64")
-    lengths = np.array([len(seq) for seq in sequences])
-    if lengths.sum():
-        rows = np.repeat(np.arange(len(sequences)), lengths)
-        cols = np.concatenate([np.asarray(seq, dtype="int64") for seq in sequences if len(seq)])
-        keep = cols < num_words
-        np.add.at(matrix, (rows[keep], cols[keep]), 1.0)
-    if mode == "binary":
-        return (matrix > 0).astype("float64")
-    if mode == "freq":
-        return matrix / np.maximum(lengths, 1)[:, None]
-    return matrix
 
 
 def synthetic_reuters(n_train, n_test, num_words, seed=0):
@@ -104,8 +80,9 @@ def main(argv=None):
     print(num_classes, "classes")
 
     print("Vectorizing sequence data...")
-    x_train = sequences_to_matrix(x_train, max_words, mode="binary")
-    x_test = sequences_to_matrix(x_test, max_words, mode="binary")
+    tokenizer = Tokenizer(num_words=max_words)
+    x_train = tokenizer.sequences_to_matrix(x_train, mode="binary")
+    x_test = tokenizer.sequences_to_matrix(x_test, mode="binary")
     print("x_train shape:", x_train.shape)
     print("x_test shape:", x_test.shape)
 

@@ -21,6 +21,7 @@ from fkeras import metrics as metrics
 from fkeras import mixed_precision as mixed_precision
 from fkeras import models as models
 from fkeras import optimizers as optimizers
+from fkeras import preprocessing as preprocessing
 from fkeras import regularizers as regularizers
 from fkeras import saving as saving
 from fkeras import utils as utils

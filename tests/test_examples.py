@@ -197,29 +197,16 @@ def test_text_generation_reads_text_file_then_nietzsche(sandbox, tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# The numpy stand-ins for Keras's preprocessing.
+# Keras's preprocessing as the examples use it.
 
 
-def test_pad_sequences_matches_keras(keras3):
-    pad_sequences = script_namespace("imdb_lstm.py")["pad_sequences"]
-    seqs = [[], [5], [1, 2, 3], list(range(1, 12)), [7] * 6]
-    expected = keras3.utils.pad_sequences(seqs, maxlen=6)
-    got = pad_sequences(seqs, maxlen=6)
-    assert got.dtype == expected.dtype == np.int32
-    np.testing.assert_array_equal(got, expected)
+def test_tokenizer_reads_the_datasets_object_arrays():
+    """reuters/imdb `load_data` give object arrays of lists, as the example passes them."""
+    from fkeras.preprocessing.text import Tokenizer
 
-
-def test_sequences_to_matrix_by_hand():
-    to_matrix = script_namespace("reuters_mlp.py")["sequences_to_matrix"]
     seqs = _object_array([[1, 3, 3, 9], [], [0, 2, 2, 2]])
-    np.testing.assert_array_equal(to_matrix(seqs, 5, "binary"),
+    np.testing.assert_array_equal(Tokenizer(num_words=5).sequences_to_matrix(seqs, "binary"),
                                   [[0, 1, 0, 1, 0], [0, 0, 0, 0, 0], [1, 0, 1, 0, 0]])
-    np.testing.assert_array_equal(to_matrix(seqs, 5, "count"),
-                                  [[0, 1, 0, 2, 0], [0, 0, 0, 0, 0], [1, 0, 3, 0, 0]])
-    # freq divides by the sequence's length, skipped indices included (as the Tokenizer does)
-    np.testing.assert_allclose(to_matrix(seqs, 5, "freq")[0], [0, 0.25, 0, 0.5, 0])
-    with pytest.raises(ValueError, match="Received: mode='tfidf'"):
-        to_matrix(seqs, 5, "tfidf")
 
 
 def _shifted(image, flip, dy, dx, s):

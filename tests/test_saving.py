@@ -133,6 +133,16 @@ def _assert_outputs_equal(a, b):
 # ---- model round trips ----------------------------------------------------------------------
 
 
+def test_keras2_models_module_saves_and_loads(tmp_path):
+    """Keras 2 scripts call `keras.models.save_model(model, path)` / `keras.models.load_model`."""
+    import fkeras
+
+    model, x, _ = _trained(sorted(MODELS)[0], tmp_path)
+    fkeras.models.save_model(model, tmp_path / "m.h5", overwrite=True, include_optimizer=True)
+    loaded = fkeras.models.load_model(tmp_path / "m.h5")
+    _assert_outputs_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
 @pytest.mark.parametrize("fmt", MODEL_FORMATS)
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_model_round_trip_restores_weights_and_compile_state(name, fmt, tmp_path):

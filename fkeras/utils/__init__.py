@@ -1,8 +1,9 @@
-"""Utilities: `to_categorical`, `normalize`, `Progbar`, `set_random_seed`."""
+"""Utilities: `to_categorical`, `normalize`, `pad_sequences`, `Progbar`, `set_random_seed`."""
 
 from fkeras._random import set_random_seed as set_random_seed
 from fkeras.utils._np_utils import normalize as normalize
 from fkeras.utils._np_utils import to_categorical as to_categorical
+from fkeras.utils._padding import pad_sequences as pad_sequences
 from fkeras.utils._progbar import Progbar as Progbar
 from fkeras._traceback import disable_traceback_filtering as disable_traceback_filtering
 from fkeras._traceback import enable_traceback_filtering as enable_traceback_filtering
