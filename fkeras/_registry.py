@@ -12,6 +12,7 @@ import inspect
 from collections.abc import Iterable
 from typing import Any
 
+from fkeras import _custom_objects
 from fkeras._naming import to_snake_case
 
 
@@ -66,7 +67,7 @@ class Registry:
         self, config: dict[str, Any] | str, custom_objects: dict[str, Any] | None = None
     ) -> Any:
         """An object from a name or a Keras 2/3 config dict (`class_name`, `config`)."""
-        custom_objects = custom_objects or {}
+        custom_objects = _custom_objects.merged(custom_objects)
         if isinstance(config, str):
             config = {"class_name": config, "config": {}}
         if not isinstance(config, dict) or "class_name" not in config:

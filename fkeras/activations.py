@@ -20,6 +20,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from fkeras import _custom_objects
+
 Array = jax.Array
 ActivationFn = Callable[..., Array]
 
@@ -400,6 +402,15 @@ def serialize(activation: ActivationFn) -> str | dict[str, Any]:
     return name
 
 
+def _as_function(obj: Any) -> ActivationFn:
+    """A custom activation as a function: Keras 2 scripts register `Activation(fn)` layers
+    (`get_custom_objects().update({"swish": Activation(swish)})`); their function is used."""
+    inner = getattr(obj, "activation", None)
+    if type(obj).__name__ == "Activation" and callable(inner):
+        return inner
+    return obj
+
+
 def deserialize(
     config: str | dict[str, Any], custom_objects: dict[str, Any] | None = None
 ) -> ActivationFn:
@@ -413,7 +424,7 @@ def deserialize(
     Raises:
         ValueError: if the name is unknown.
     """
-    custom_objects = custom_objects or {}
+    custom_objects = _custom_objects.merged(custom_objects)
     if isinstance(config, dict):
         class_name = config.get("class_name")
         inner = config.get("config")
@@ -426,7 +437,7 @@ def deserialize(
             config = class_name
     if isinstance(config, str):
         if config in custom_objects:
-            return custom_objects[config]
+            return _as_function(custom_objects[config])
         if config in _BY_NAME:
             return _BY_NAME[config]
     raise _unknown(config)

@@ -31,6 +31,7 @@ ALIASES = {
     "keras.saving": "fkeras.saving",
     "keras.utils": "fkeras.utils",
     "keras.utils.np_utils": "fkeras.utils",
+    "keras.utils.generic_utils": "fkeras.utils",
     "keras.utils.vis_utils": "fkeras.utils",
 }
 

@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fkeras import _custom_objects
 from fkeras import _config
 from fkeras._naming import to_snake_case
 
@@ -623,7 +624,7 @@ def deserialize(
     config: dict[str, Any] | str, custom_objects: dict[str, Any] | None = None
 ) -> Initializer:
     """Builds an initializer from a name or a Keras 2/3 config dict (`class_name`, `config`)."""
-    custom_objects = custom_objects or {}
+    custom_objects = _custom_objects.merged(custom_objects)
     if isinstance(config, str):
         config = {"class_name": config, "config": {}}
     if not isinstance(config, dict) or "class_name" not in config:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
+from fkeras import _custom_objects
 from fkeras._config import epsilon, floatx
 from fkeras._loss_reduction import (  # noqa: F401  (re-exported: metrics and users import them here)
     apply_mask,
@@ -677,7 +678,8 @@ def _unknown(kind: str, identifier, names) -> ValueError:
 
 
 def _lookup(name: str, custom_objects: dict | None = None):
-    if custom_objects and name in custom_objects:
+    custom_objects = _custom_objects.merged(custom_objects)
+    if name in custom_objects:
         return custom_objects[name]
     if name in _FUNCTIONS:
         return _FUNCTIONS[name]

@@ -13,6 +13,7 @@ written by Keras 3 loads; a non-default value is passed on and the layer rejects
 import inspect
 from typing import Any
 
+from fkeras import _custom_objects
 from fkeras.layers._base import Layer
 
 # Keras-only config keys and the values that mean "feature not used" (safe to drop).
@@ -77,7 +78,7 @@ def _identity(layer: Layer) -> tuple[str | None, str, str | None]:
     if _is_builtin(cls):
         return "keras.layers", cls.__name__, None
     module = None if cls.__module__ == "__main__" else cls.__module__
-    return module, cls.__name__, cls.__name__
+    return module, cls.__name__, _custom_objects.get_registered_name(cls)
 
 
 def _build_config(layer: Layer) -> dict | None:
@@ -129,7 +130,7 @@ def resolve_class(config: dict, custom_objects: dict | None = None) -> type:
         ValueError: for an unknown class, with a hint about `custom_objects`.
         TypeError: if `class_name` is missing or not a string.
     """
-    custom_objects = custom_objects or {}
+    custom_objects = _custom_objects.merged(custom_objects)
     class_name = config.get("class_name")
     if not isinstance(class_name, str):
         raise TypeError(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 
+from fkeras import _custom_objects
 from fkeras import losses as _losses
 from fkeras._naming import to_snake_case
 from fkeras.metrics import _accuracy, _auc, _base, _confusion, _iou, _probabilistic, _regression
@@ -71,7 +72,8 @@ def _all_names() -> list[str]:
 def deserialize_function(config, custom_objects: dict | None = None) -> Callable:
     """The metric or loss function a function config (or name) refers to."""
     name = config.get("config") if isinstance(config, dict) else config
-    if custom_objects and name in custom_objects:
+    custom_objects = _custom_objects.merged(custom_objects)
+    if name in custom_objects:
         return custom_objects[name]
     if name in _FUNCTIONS:
         return _FUNCTIONS[name]
@@ -81,7 +83,8 @@ def deserialize_function(config, custom_objects: dict | None = None) -> Callable
 
 
 def _from_name(name: str, custom_objects: dict | None):
-    if custom_objects and name in custom_objects:
+    custom_objects = _custom_objects.merged(custom_objects)
+    if name in custom_objects:
         return custom_objects[name]
     if name in _BY_NAME:
         return _BY_NAME[name]

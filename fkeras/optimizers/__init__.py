@@ -16,6 +16,7 @@ from typing import Any
 
 import optax
 
+from fkeras import _custom_objects
 from fkeras.optimizers import schedules as schedules
 from fkeras.optimizers._algorithms import (
     ScaleByKerasAdadeltaState as ScaleByKerasAdadeltaState,
@@ -121,7 +122,7 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
             f"Received: config={config!r}"
         )
     name = config["class_name"]
-    custom = custom_objects or {}
+    custom = _custom_objects.merged(custom_objects)
     cls = custom.get(name) or _BUILTINS.get(str(name).lower())
     if cls is None:
         raise ValueError(

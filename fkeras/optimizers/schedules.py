@@ -18,6 +18,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from fkeras import _custom_objects
+
 _DTYPE = jnp.float32  # Keras converts the initial rate with convert_to_tensor: floatx
 
 
@@ -413,7 +415,7 @@ def deserialize(
             f"schedule. Received: config={config!r}"
         )
     name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or _SCHEDULES.get(name)
+    cls = _custom_objects.merged(custom_objects).get(name) or _SCHEDULES.get(name)
     if cls is None:
         raise ValueError(
             f"Unknown learning rate schedule: '{name}'. Expected one of "

@@ -13,6 +13,10 @@ Files are data: JSON and arrays, never pickles, and a `Lambda` layer's code load
 For the pure path, `save_variables`/`load_variables` store any pytree of arrays as `.npz`.
 
 HDF5 needs `h5py` (pip install h5py); it is imported only by the functions that read or write it.
+
+Custom classes and functions are found by name in `custom_objects=`, inside
+`custom_object_scope(...)`, or in the global registry (`get_custom_objects()`, filled in place or
+by the `register_keras_serializable` decorator), in that order.
 """
 
 import contextlib
@@ -20,6 +24,12 @@ import os
 import zipfile
 import zlib
 
+from fkeras._custom_objects import CustomObjectScope as CustomObjectScope
+from fkeras._custom_objects import custom_object_scope as custom_object_scope
+from fkeras._custom_objects import get_custom_objects as get_custom_objects
+from fkeras._custom_objects import get_registered_name as get_registered_name
+from fkeras._custom_objects import get_registered_object as get_registered_object
+from fkeras._custom_objects import register_keras_serializable as register_keras_serializable
 from fkeras.saving import _h5_legacy, _keras_zip, _weights_h5
 from fkeras.saving._compile_state import restore_optimizer_state as restore_optimizer_state
 from fkeras.saving._pytree import load_variables as load_variables

@@ -1,5 +1,12 @@
-"""Utilities: `to_categorical`, `normalize`, `pad_sequences`, `Progbar`, `set_random_seed`."""
+"""Utilities: `to_categorical`, `normalize`, `pad_sequences`, `Progbar`, `set_random_seed`, the
+custom-object registry (`get_custom_objects`, `custom_object_scope`, ...), `Sequence`."""
 
+from fkeras._custom_objects import CustomObjectScope as CustomObjectScope
+from fkeras._custom_objects import custom_object_scope as custom_object_scope
+from fkeras._custom_objects import get_custom_objects as get_custom_objects
+from fkeras._custom_objects import get_registered_name as get_registered_name
+from fkeras._custom_objects import get_registered_object as get_registered_object
+from fkeras._custom_objects import register_keras_serializable as register_keras_serializable
 from fkeras._random import set_random_seed as set_random_seed
 from fkeras.utils._np_utils import normalize as normalize
 from fkeras.utils._np_utils import to_categorical as to_categorical
