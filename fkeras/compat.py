@@ -32,6 +32,7 @@ ALIASES = {
     "keras.utils": "fkeras.utils",
     "keras.utils.np_utils": "fkeras.utils",
     "keras.utils.generic_utils": "fkeras.utils",
+    "keras.utils.data_utils": "fkeras.utils",
     "keras.utils.vis_utils": "fkeras.utils",
 }
 

@@ -16,6 +16,7 @@ import zipfile
 import numpy as np
 import pytest
 
+import fkeras.compat
 from fkeras import _config
 from fkeras.datasets import (
     _files,
@@ -528,6 +529,38 @@ def test_get_file_argument_checks(data):
         _files.get_file("f", "ftp://x/f", download=True)
     with pytest.raises(ValueError, match="fname='a/b'"):
         _files.get_file("a/b", "file:///x")
+
+
+def test_keras_get_file_downloads_like_keras(tmp_path, data, monkeypatch):
+    """`keras.utils.get_file` (Keras's signature) downloads by default, into
+    `cache_dir/cache_subdir`; `FKERAS_DOWNLOAD=0` forbids the network."""
+    from fkeras.utils import get_file
+
+    blob = b"text " * 100
+    url = _source(tmp_path, "corpus.txt", blob)
+    path = get_file("corpus.txt", origin=url, md5_hash=hashlib.md5(blob).hexdigest())
+    assert path == os.path.join(data, "corpus.txt")  # the default subfolder is the loaders' folder
+    custom = get_file(origin=url, cache_dir=tmp_path / "home", cache_subdir="texts")
+    assert custom == os.path.join(str(tmp_path / "home"), "texts", "corpus.txt")
+    with open(custom, "rb") as f:
+        assert f.read() == blob
+    (tmp_path / "server" / "corpus.txt").write_bytes(b"new")
+    assert open(get_file(origin=url, cache_dir=tmp_path / "home", cache_subdir="texts"), "rb").read() == blob
+    forced = get_file(origin=url, cache_dir=tmp_path / "home", cache_subdir="texts", force_download=True)
+    assert open(forced, "rb").read() == b"new"
+    monkeypatch.setenv("FKERAS_DOWNLOAD", "0")
+    with pytest.raises(_files.DatasetNotFoundError, match="other.txt"):
+        get_file("other.txt", origin=url)
+    monkeypatch.delenv("FKERAS_DOWNLOAD")
+    with pytest.raises(ConnectionError, match="Could not download .*by hand"):
+        get_file("missing.txt", origin=(tmp_path / "nowhere.txt").as_uri())
+    with pytest.raises(ValueError, match="`origin`.*required"):
+        get_file("x.txt")
+    with pytest.raises(ValueError, match="not a sha256 digest"):
+        get_file("x.txt", origin=url, file_hash="ab", hash_algorithm="sha256")
+    with fkeras.compat.as_keras():
+        from keras.utils.data_utils import get_file as keras2_get_file  # noqa: I001
+    assert keras2_get_file is get_file
 
 
 def test_loader_download_by_environment(tmp_path, data, monkeypatch):

@@ -144,18 +144,12 @@ def get_file(
         raise ValueError(f"`fname` must be a plain file name. Received: fname={fname!r}")
     folder = os.path.expanduser(cache_dir) if cache_dir is not None else data_dir()
     algorithm = _hash_algorithm(file_hash)
+    target, archive = local_paths(fname, folder, extract)
     if extract:
-        if "." in fname:
-            archive = os.path.join(folder, fname)
-            target = os.path.join(folder, fname[: fname.index(".")] + "_extracted")
-        else:
-            archive = os.path.join(folder, fname + "_archive")
-            target = os.path.join(folder, fname)
         if os.path.isdir(target):
             return target
         looked = [target, archive]
     else:
-        archive = target = os.path.join(folder, fname)
         if os.path.isfile(target):
             return target
         looked = [target]
@@ -167,6 +161,17 @@ def get_file(
     if extract:
         extract_archive(archive, target)
     return target
+
+
+def local_paths(fname: str, folder: str, extract: bool) -> tuple[str, str]:
+    """`(returned path, downloaded file)` of `get_file`: the same file unless extracting."""
+    if not extract:
+        path = os.path.join(folder, fname)
+        return path, path
+    if "." in fname:
+        stem = fname[: fname.index(".")]
+        return os.path.join(folder, stem + "_extracted"), os.path.join(folder, fname)
+    return os.path.join(folder, fname), os.path.join(folder, fname + "_archive")
 
 
 def hash_file(path: str, algorithm: str = "sha256", chunk_size: int = 1 << 20) -> str:

@@ -8,6 +8,7 @@ from fkeras._custom_objects import get_registered_name as get_registered_name
 from fkeras._custom_objects import get_registered_object as get_registered_object
 from fkeras._custom_objects import register_keras_serializable as register_keras_serializable
 from fkeras._random import set_random_seed as set_random_seed
+from fkeras.utils._get_file import get_file as get_file
 from fkeras.utils._np_utils import normalize as normalize
 from fkeras.utils._np_utils import to_categorical as to_categorical
 from fkeras.utils._padding import pad_sequences as pad_sequences
