@@ -24,7 +24,7 @@ import numpy as np
 from fkeras import _naming, _random
 from fkeras._traceback import filter_traceback
 from fkeras.graph import _tensor
-from fkeras.layers import _cell
+from fkeras.layers import _cell, _keras_style
 from fkeras.layers._spec import (
     TensorSpec,
     as_bool,
@@ -59,6 +59,23 @@ def _accepts(cls, keyword: str) -> bool:
 
 
 _ACCEPTS: dict = {}
+
+
+def _opening_build(build):
+    """Wrap a subclass's `build` so it may set attributes (`self.kernel = self.add_weight(...)`)
+    on the otherwise frozen layer."""
+
+    @functools.wraps(build)
+    def wrapper(self, *args, **kwargs):
+        depth = self.__dict__.get("_build_depth", 0)
+        object.__setattr__(self, "_build_depth", depth + 1)
+        try:
+            return build(self, *args, **kwargs)
+        finally:
+            object.__setattr__(self, "_build_depth", depth)
+
+    wrapper._opens_build = True
+    return wrapper
 
 
 def _freezing_init(init):
@@ -151,6 +168,9 @@ class Layer:
         init = cls.__dict__.get("__init__")
         if init is not None and not getattr(init, "_freezes", False):
             cls.__init__ = filter_traceback(_freezing_init(init))  # True: the input mask passes through unchanged (compute_mask)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_opens_build", False):
+            cls.build = _opening_build(build)  # Keras-style `build` sets weight attributes
         # Keras's autocasting happens in `Layer.__call__`; here `apply` is what every caller
         # (the graph, wrappers, eager calls, research code) runs, so it is wrapped there.
         for method, wrap in (
@@ -233,7 +253,7 @@ class Layer:
         return self.variable_dtype
 
     def __setattr__(self, name, value):
-        if self._frozen and name not in _MUTABLE:
+        if self._frozen and name not in _MUTABLE and not self.__dict__.get("_build_depth"):
             raise AttributeError(
                 f"Layer {self.name!r} is an immutable spec: cannot set attribute `{name}`. "
                 f"Create a new layer with the config you want (e.g. "
@@ -283,13 +303,48 @@ class Layer:
     # ---- the pure protocol -------------------------------------------------------------------
 
     def init(self, rng: jax.Array, input_spec) -> Variables:
-        """Fresh variables for inputs described by `input_spec` (default: none)."""
-        del rng, input_spec
+        """Fresh variables for inputs described by `input_spec` (default: none; a Keras-style
+        layer: the weights its `build` asks for)."""
+        if _keras_style.is_call_style(type(self)):
+            return _keras_style.init_variables(self, rng, input_spec)
         return {"params": {}, "state": {}}
 
-    def apply(self, variables: Variables, inputs, *, training: bool = False, rng=None):
-        """Return `(outputs, new_state)`. Pure: reads `variables`, never a cell."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement `apply`.")
+    def apply(
+        self, variables: Variables, inputs, *, training: bool = False, rng=None, mask=None, **kwargs
+    ):
+        """Return `(outputs, new_state)`. Pure: reads `variables`, never a cell. A Keras-style
+        layer (one that defines `call`) runs its `call` with its weights bound to `variables`."""
+        if not _keras_style.is_call_style(type(self)):
+            raise NotImplementedError(
+                f"{type(self).__name__} implements neither `apply` nor `call`."
+            )
+        del rng
+        outputs = _keras_style.run_call(
+            self, variables, inputs, training=training, mask=mask, kwargs=kwargs
+        )
+        return outputs, {}
+
+    def call(self, inputs, *args, **kwargs):
+        """Keras's hook for layers written Keras's way: define `call` (and `build` with
+        `add_weight`) instead of `apply`; see `fkeras.layers._keras_style`."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither `apply` nor `call`.")
+
+    def add_weight(self, *args, **kwargs) -> _cell.Weight:
+        """Keras's `add_weight(name, shape, dtype, initializer, regularizer, trainable,
+        constraint)` (Keras 3's order `shape, initializer, ...` too), for `build` or `__init__`
+        of a Keras-style layer. Returns the weight's live view; inside `call` the attribute
+        holding it is the weight's array."""
+        record = _keras_style.weight_spec(self, args, kwargs)
+        in_init = self.__dict__.get("_init_depth", 0) > 0
+        d = self.__dict__
+        early = d.setdefault("_init_weights", []) if in_init else d.get("_init_weights", [])
+        recording = early if in_init else d.get("_weight_record")
+        index = len(early) + (0 if in_init else len(recording or ()))
+        if record["name"] is None:
+            record["name"] = "variable" if index == 0 else f"variable_{index}"
+        if recording is not None:
+            recording.append(record)
+        return _cell.Weight(self, record["collection"], record["name"])
 
     @_autocast.autocast_output_spec
     def compute_output_spec(self, input_spec, **kwargs):
@@ -347,11 +402,14 @@ class Layer:
 
     def penalty(self, params: Params):
         """The weight-regularization loss of this layer's `params` (default: 0)."""
-        del params
+        if _keras_style.is_call_style(type(self)):
+            return _keras_style.penalty(self, params)
         return 0.0
 
     def constrain(self, params: Params) -> Params:
         """Project `params` after an optimizer update (Keras's constraints; default: identity)."""
+        if _keras_style.is_call_style(type(self)):
+            return _keras_style.constrain(self, params)
         return params
 
     def check_input_spec(self, built_spec, input_spec) -> None:
@@ -421,8 +479,15 @@ class Layer:
     def built(self) -> bool:
         return _cell.cell(self).variables is not None
 
+    @built.setter
+    def built(self, value) -> None:
+        """Keras-style `build` methods end with `self.built = True`: fkeras knows it already."""
+        del value
+
     def build(self, input_shape) -> None:
         """Create the layer's variables for inputs of `input_shape` (Keras's `layer.build`)."""
+        if self.__dict__.get("_weight_record") is not None:
+            return  # `super().build(...)` inside a Keras-style `build` that `init` is recording
         if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (tuple, list)):
             spec = [TensorSpec(standardize_shape(s), self.dtype) for s in input_shape]
         else:
