@@ -26,6 +26,7 @@ from fkeras import regularizers as regularizers
 from fkeras import saving as saving
 from fkeras import utils as utils
 from fkeras.layers import Input as Input
+from fkeras.layers import InputSpec as InputSpec
 from fkeras.layers import Layer as Layer
 from fkeras.models import Model as Model
 from fkeras.models import Sequential as Sequential

@@ -209,3 +209,34 @@ def test_mistakes_raise_clear_errors():
         Linear(2).add_weight(shape=(1,), bogus=True)
     with pytest.raises(AttributeError, match="immutable spec"):
         Linear(2).units = 3  # outside `build`, layers stay frozen
+
+
+class Matrix(Layer):
+    """States what it takes, as Keras layers do: rank 2 with 3 features."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.input_spec = fkeras.layers.InputSpec(ndim=2, axes={-1: 3})
+
+    def call(self, x):
+        return x * 2.0
+
+
+def test_input_spec_is_checked_symbolically_and_eagerly():
+    np.testing.assert_allclose(Matrix()(X), 2.0 * X)
+    fkeras.Sequential([Input((3,)), Matrix()])  # fits
+    with pytest.raises(
+        ValueError, match=r"Input 0 of layer 'm1' is incompatible.*expected ndim=2, found ndim=3"
+    ):
+        Matrix(name="m1")(Input((4, 3)))
+    with pytest.raises(
+        ValueError, match=r"expected axis -1 of the input shape to have value 3, found 5"
+    ):
+        Matrix()(np.zeros((2, 5), "float32"))
+    spec = fkeras.InputSpec(shape=(None, 3), dtype="float32")
+    assert spec.ndim == 2 and fkeras.layers.InputSpec.from_config(spec.get_config()).shape == (
+        None,
+        3,
+    )
+    with pytest.raises(ValueError, match="`min_ndim` must be None or a non-negative integer"):
+        fkeras.layers.InputSpec(min_ndim=-1)

@@ -8,6 +8,7 @@ from fkeras.layers._core import Flatten as Flatten
 from fkeras.layers._core import Reshape as Reshape
 from fkeras.layers._input import Input as Input
 from fkeras.layers._input import InputLayer as InputLayer
+from fkeras.layers._input_spec import InputSpec as InputSpec
 from fkeras.layers._spec import TensorSpec as TensorSpec
 from fkeras.layers._serialization import deserialize as deserialize
 from fkeras.layers._serialization import serialize as serialize

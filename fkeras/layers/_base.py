@@ -24,7 +24,7 @@ import numpy as np
 from fkeras import _naming, _random
 from fkeras._traceback import filter_traceback
 from fkeras.graph import _tensor
-from fkeras.layers import _cell, _keras_style
+from fkeras.layers import _cell, _input_spec, _keras_style
 from fkeras.layers._spec import (
     TensorSpec,
     as_bool,
@@ -455,6 +455,7 @@ class Layer:
         # inputs of the node, substituted with values when the model runs
         kw_tensors = [t for t in _tree_leaves(kwargs) if isinstance(t, _tensor.KerasTensor)]
         kw_specs = {k: _tree_map(lambda t: t.spec if isinstance(t, _tensor.KerasTensor) else t, v) for k, v in kwargs.items()}
+        _input_spec.check_inputs(self, spec)
         self._ensure_built(spec)
         out_spec = self.compute_output_spec(spec, **{k: v for k, v in kw_specs.items() if k != "mask"})
         flat_specs, treedef = jax.tree_util.tree_flatten(out_spec)
@@ -464,7 +465,9 @@ class Layer:
 
     def _call_eager(self, inputs, kwargs):
         inputs = jax.tree_util.tree_map(jnp.asarray, inputs)
-        self._ensure_built(jax.tree_util.tree_map(spec_of, inputs))
+        specs = jax.tree_util.tree_map(spec_of, inputs)
+        _input_spec.check_inputs(self, specs)
+        self._ensure_built(specs)
         training = bool(kwargs.pop("training", False) or False)
         variables = self._current_variables()
         rng = _random.next_key() if training else None
