@@ -20,6 +20,7 @@ from fkeras import losses as losses
 from fkeras import metrics as metrics
 from fkeras import mixed_precision as mixed_precision
 from fkeras import models as models
+from fkeras import ops as ops
 from fkeras import optimizers as optimizers
 from fkeras import preprocessing as preprocessing
 from fkeras import regularizers as regularizers

@@ -23,6 +23,7 @@ ALIASES = {
     "keras.losses": "fkeras.losses",
     "keras.metrics": "fkeras.metrics",
     "keras.models": "fkeras.models",
+    "keras.ops": "fkeras.ops",
     "keras.optimizers": "fkeras.optimizers",
     "keras.preprocessing": "fkeras.preprocessing",
     "keras.preprocessing.sequence": "fkeras.preprocessing.sequence",
