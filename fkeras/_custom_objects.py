@@ -30,9 +30,7 @@ def _scopes() -> list[dict]:
 
 def merged(custom_objects: Mapping | None = None) -> Mapping:
     """`custom_objects`, then this thread's open scopes (innermost first), then the registry."""
-    return collections.ChainMap(
-        dict(custom_objects or {}), *reversed(_scopes()), GLOBAL_CUSTOM_OBJECTS
-    )
+    return collections.ChainMap(custom_objects or {}, *reversed(_scopes()), GLOBAL_CUSTOM_OBJECTS)
 
 
 def get_custom_objects() -> dict[str, Any]:

@@ -29,8 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fkeras import _custom_objects
-from fkeras import _config
+from fkeras import _config, _custom_objects
 from fkeras._naming import to_snake_case
 
 Array = jax.Array

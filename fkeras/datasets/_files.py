@@ -74,13 +74,16 @@ class DatasetNotFoundError(FileNotFoundError):
         )
 
 
+def keras_home() -> str:
+    """Keras's cache folder: `$KERAS_HOME`, else `~/.keras` (read at call time)."""
+    return os.path.expanduser(os.environ.get("KERAS_HOME") or os.path.join("~", ".keras"))
+
+
 def data_dir() -> str:
     """The folder dataset files are read from (and downloaded to), read at call time."""
     if os.environ.get("FKERAS_DATA"):
         return os.path.expanduser(os.environ["FKERAS_DATA"])
-    if os.environ.get("KERAS_HOME"):
-        return os.path.join(os.path.expanduser(os.environ["KERAS_HOME"]), "datasets")
-    return os.path.join(os.path.expanduser("~"), ".keras", "datasets")
+    return os.path.join(keras_home(), "datasets")
 
 
 def download_enabled(download: bool | None) -> bool:

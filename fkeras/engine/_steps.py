@@ -142,13 +142,7 @@ def _constrain(model, params, old_params, scaled_grads):
 
 
 def _has_constraints(model) -> bool:
-    from fkeras.layers import _keras_style
-    from fkeras.layers._base import Layer
-
-    return any(
-        type(layer).constrain is not Layer.constrain or _keras_style.has_constraints(layer)
-        for layer in _all_layers(model)
-    )
+    return any(layer._has_constraints() for layer in _all_layers(model))
 
 
 def _all_layers(model):

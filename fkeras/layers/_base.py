@@ -335,11 +335,13 @@ class Layer:
         of a Keras-style layer. Returns the weight's live view; inside `call` the attribute
         holding it is the weight's array."""
         record = _keras_style.weight_spec(self, args, kwargs)
-        in_init = self.__dict__.get("_init_depth", 0) > 0
         d = self.__dict__
-        early = d.setdefault("_init_weights", []) if in_init else d.get("_init_weights", [])
-        recording = early if in_init else d.get("_weight_record")
-        index = len(early) + (0 if in_init else len(recording or ()))
+        if d.get("_init_depth", 0) > 0:  # in `__init__`: kept for every later `init`
+            recording = d.setdefault("_init_weights", [])
+            index = len(recording)
+        else:  # in `build`: recorded while `init` runs it
+            recording = d.get("_weight_record")
+            index = len(d.get("_init_weights", ())) + len(recording or ())
         if record["name"] is None:
             record["name"] = "variable" if index == 0 else f"variable_{index}"
         if recording is not None:
@@ -411,6 +413,12 @@ class Layer:
         if _keras_style.is_call_style(type(self)):
             return _keras_style.constrain(self, params)
         return params
+
+    def _has_constraints(self) -> bool:
+        """Whether `constrain` can change anything (the engine skips it otherwise)."""
+        if _keras_style.is_call_style(type(self)):
+            return _keras_style.has_constraints(self)
+        return type(self).constrain is not Layer.constrain
 
     def check_input_spec(self, built_spec, input_spec) -> None:
         """Raise if `input_spec` cannot use variables built for `built_spec` (default: no check)."""

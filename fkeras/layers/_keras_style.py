@@ -166,7 +166,6 @@ def run_call(layer, variables, inputs, *, training=False, mask=None, kwargs=None
     def value(w):
         return variables[w._collection][w._name]
 
-    saved = {attr: layer.__dict__[attr] for attr in bound}
     try:
         for attr, held in bound.items():
             object.__setattr__(
@@ -178,7 +177,7 @@ def run_call(layer, variables, inputs, *, training=False, mask=None, kwargs=None
             )
         return layer.call(inputs, **kwargs)
     finally:
-        for attr, held in saved.items():
+        for attr, held in bound.items():
             object.__setattr__(layer, attr, held)
 
 

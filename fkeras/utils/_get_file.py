@@ -97,7 +97,5 @@ def get_file(
 def _folder(cache_dir, cache_subdir) -> str:
     if cache_dir is None and cache_subdir == "datasets":
         return _files.data_dir()
-    if cache_dir is None:
-        home = os.environ.get("KERAS_HOME") or os.path.join("~", ".keras")
-        cache_dir = home
-    return os.path.join(os.path.expanduser(os.fspath(cache_dir)), cache_subdir)
+    base = _files.keras_home() if cache_dir is None else os.path.expanduser(os.fspath(cache_dir))
+    return os.path.join(base, cache_subdir)
