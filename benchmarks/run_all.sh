@@ -14,6 +14,7 @@
 #   IMPLS      [keras fkeras jax-step jax-scan]; variants:
 #                keras-spe<N>          Keras with compile(steps_per_execution=N)
 #                fkeras-spe<N|auto>    fkeras with FKERAS_BENCH_STEPS_PER_EXECUTION=<N|auto>
+#                fkeras-cudnn          fkeras with LSTM(use_cudnn=True) (FKERAS_BENCH_USE_CUDNN=1)
 #                jax-scan-unrollfull   the scanned epoch with lax.scan(unroll=True)
 #   TIMEOUT_S  seconds allowed per measurement  [900]
 #   LOGDIR     each run's stderr  [benchmarks/logs]
@@ -60,7 +61,7 @@ impl_args() {
       fi
       echo "$args" ;;
     keras-spe[0-9]*) echo "--impl keras --keras-steps-per-execution ${impl#keras-spe}" ;;
-    fkeras-spe*) echo "--impl fkeras" ;;
+    fkeras-spe*|fkeras-cudnn) echo "--impl fkeras" ;;
   esac
 }
 
@@ -87,12 +88,15 @@ for rep in $(seq 1 "$REPEATS"); do
     for impl in $IMPLS; do
       args="$(impl_args "$impl" "$workload")"
       if [ -z "$args" ]; then echo "unknown impl '$impl', skipped" >&2; continue; fi
-      spe_env=()
-      case "$impl" in fkeras-spe*) spe_env=(FKERAS_BENCH_STEPS_PER_EXECUTION="${impl#fkeras-spe}") ;; esac
+      impl_env=()
+      case "$impl" in
+        fkeras-spe*) impl_env=(FKERAS_BENCH_STEPS_PER_EXECUTION="${impl#fkeras-spe}") ;;
+        fkeras-cudnn) impl_env=(FKERAS_BENCH_USE_CUDNN=1) ;;
+      esac
       log="$LOGDIR/${workload}__${impl}__rep${rep}.log"
       t=$(date +%s)
       # shellcheck disable=SC2086  # $args is a list of words on purpose
-      env "${spe_env[@]}" timeout -k 10 "$TIMEOUT_S" "$PYTHON" "$HERE/workloads.py" $args \
+      env "${impl_env[@]}" timeout -k 10 "$TIMEOUT_S" "$PYTHON" "$HERE/workloads.py" $args \
         --workload "$workload" >"$log.out" 2>"$log"
       rc=$?
       line="$(grep '^{' "$log.out" | tail -n 1)"

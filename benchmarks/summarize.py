@@ -167,6 +167,7 @@ LATENCY_COLUMNS = [
     ("predict_1_ms", "predict, 1 sample (ms)"),
     ("predict_on_batch_1_ms", "predict_on_batch, 1 sample (ms)"),
     ("apply_jit_1_ms", "jitted apply, 1 sample (ms)"),
+    ("apply_jit_host_1_ms", "jitted apply + copy to NumPy (ms)"),
     ("evaluate_first_s", "evaluate 100k, 1st call (s)"),
     ("evaluate_s", "evaluate 100k, 2nd call (s)"),
     ("evaluate_rss_growth_mb", "RSS growth in evaluate (MB)"),
@@ -182,8 +183,8 @@ def latency_table(rows: list[dict]) -> list[str]:
         return []
     out = [
         "| impl | runs | " + " | ".join(title for _, title in LATENCY_COLUMNS)
-        + " | predict / apply, same run: median (each run) |",
-        "|---|---:|" + "---:|" * (len(LATENCY_COLUMNS) + 1),
+        + " | predict / apply, same run: median (each run) | predict / (apply + copy) |",
+        "|---|---:|" + "---:|" * (len(LATENCY_COLUMNS) + 2),
     ]
     order = {name: i for i, name in enumerate(MAIN_IMPLS)}
     for impl in sorted(by, key=lambda i: (order.get(i, 9), i)):
@@ -191,6 +192,9 @@ def latency_table(rows: list[dict]) -> list[str]:
         ratios = [r["predict_1_ms"] / r["apply_jit_1_ms"] for r in by[impl]
                   if r.get("predict_1_ms") and r.get("apply_jit_1_ms")]
         cells.append(f"{statistics.median(ratios):.2f} ({', '.join(f'{x:.2f}' for x in ratios)})" if ratios else "-")
+        host = [r["predict_1_ms"] / r["apply_jit_host_1_ms"] for r in by[impl]
+                if r.get("predict_1_ms") and r.get("apply_jit_host_1_ms")]
+        cells.append(f"{statistics.median(host):.2f}" if host else "-")
         out.append(f"| {impl} | {len(by[impl])} | " + " | ".join(cells) + " |")
     return out
 

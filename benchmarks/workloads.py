@@ -9,7 +9,8 @@ IMPL is one of
              (the run is then labelled `keras-spe<N>`);
   fkeras     `import fkeras as keras` and the very same model-building code; when the environment
              variable FKERAS_BENCH_STEPS_PER_EXECUTION is set (an int or 'auto') it is passed to
-             compile() as steps_per_execution (label `fkeras-spe<value>`);
+             compile() as steps_per_execution (label `fkeras-spe<value>`); with
+             FKERAS_BENCH_USE_CUDNN=1 its LSTM layers get `use_cudnn=True` (label `fkeras-cudnn`);
   jax-step   hand-written jax + optax (handwritten.py): one jitted, donated step per batch;
   jax-scan   the same step, a whole epoch in one jitted lax.scan (`--scan-unroll full` unrolls it,
              label `jax-scan-unrollfull`).
@@ -157,7 +158,8 @@ def build_model(k, workload: str):
         return model, {"optimizer": sgd, "loss": "categorical_crossentropy"}
     if workload == "lstm_mimo":
         tokens = L.Input(shape=(100,), dtype="int32", name="main_input")
-        lstm_out = L.LSTM(32)(L.Embedding(output_dim=512, input_dim=10000)(tokens))
+        embedded = L.Embedding(output_dim=512, input_dim=10000)(tokens)
+        lstm_out = L.LSTM(32, **lstm_options(k))(embedded)
         aux_output = L.Dense(1, activation="sigmoid", name="aux_output")(lstm_out)
         aux_input = L.Input(shape=(5,), name="aux_input")
         h = L.concatenate([lstm_out, aux_input])
@@ -204,6 +206,16 @@ def import_api(impl: str):
     import fkeras
 
     return fkeras
+
+
+def fkeras_cudnn_from_env() -> bool:
+    return os.environ.get("FKERAS_BENCH_USE_CUDNN", "") == "1"
+
+
+def lstm_options(k) -> dict:
+    """`use_cudnn=True` for fkeras's LSTM when FKERAS_BENCH_USE_CUDNN=1 (fkeras's 'auto' is the
+    scan; Keras's 'auto' is cuDNN on a GPU)."""
+    return {"use_cudnn": True} if k.__name__ == "fkeras" and fkeras_cudnn_from_env() else {}
 
 
 def fkeras_spe_from_env():
@@ -336,11 +348,6 @@ class PeakRSS:
         self.growth_mb = round((self.peak - self.start) / 2**20, 1)
 
 
-def median_ms(fn: Callable[[], object], repeats: int) -> float:
-    """Median milliseconds of `repeats` calls of `fn`, after 10 warm-up calls."""
-    return median_ms_interleaved({"fn": fn}, repeats, rounds=1)["fn"]
-
-
 def median_ms_interleaved(fns: dict[str, Callable[[], object]], repeats: int, rounds: int = 5) -> dict:
     """Median milliseconds of several calls measured in turns, after 10 warm-up calls of each:
     `rounds` rounds, each timing `repeats // rounds` calls of every function in order, so that
@@ -381,6 +388,8 @@ def latency_keras_api(impl: str, seed: int, spe, repeats: int) -> dict:
         variables = model.get_variables()
         forward = jax.jit(lambda v, a: model.apply(v, a)[0])
         calls["apply_jit_1_ms"] = lambda: forward(variables, one).block_until_ready()
+        # predict returns NumPy: the same call with the output copied to the host
+        calls["apply_jit_host_1_ms"] = lambda: np.asarray(forward(variables, one))
     rec = median_ms_interleaved(calls, repeats)
     with PeakRSS() as mem:
         t = time.perf_counter()
@@ -401,9 +410,13 @@ def latency_handwritten(impl: str, seed: int, repeats: int) -> dict:
     params, forward = handwritten.trained_forward("mlp_binary", seed)
     x, y = latency_data()
     one = x[:1]
-    rec = {
-        "apply_jit_1_ms": median_ms(lambda: forward(params, one).block_until_ready(), 5 * repeats)
-    }
+    rec = median_ms_interleaved(
+        {
+            "apply_jit_1_ms": lambda: forward(params, one).block_until_ready(),
+            "apply_jit_host_1_ms": lambda: np.asarray(forward(params, one)),
+        },
+        5 * repeats,
+    )
     evaluate = handwritten.make_evaluator(
         "mlp_binary", LATENCY_EVAL_N, LATENCY_EVAL_BATCH, impl.split("-")[1]
     )
@@ -512,7 +525,8 @@ def label_and_spe(args):
         return f"keras-spe{args.keras_steps_per_execution}", args.keras_steps_per_execution
     if args.impl == "fkeras":
         spe = fkeras_spe_from_env()
-        return ("fkeras" if spe is None else f"fkeras-spe{spe}"), spe
+        label = "fkeras" if spe is None else f"fkeras-spe{spe}"
+        return (label + "-cudnn" if fkeras_cudnn_from_env() else label), spe
     if args.impl == "jax-scan" and args.scan_unroll != "1":
         return f"jax-scan-unroll{args.scan_unroll}", None
     return args.impl, None
