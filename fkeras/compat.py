@@ -26,6 +26,7 @@ ALIASES = {
     "keras.ops": "fkeras.ops",
     "keras.optimizers": "fkeras.optimizers",
     "keras.preprocessing": "fkeras.preprocessing",
+    "keras.preprocessing.image": "fkeras.preprocessing.image",
     "keras.preprocessing.sequence": "fkeras.preprocessing.sequence",
     "keras.preprocessing.text": "fkeras.preprocessing.text",
     "keras.regularizers": "fkeras.regularizers",

@@ -7,9 +7,11 @@ read ahead by `engine._generators.Prefetcher`, whose workers are stopped and joi
 loop ends, normally or by an exception.
 """
 
+import math
 import warnings
 
 import jax
+import numpy as np
 
 from fkeras._traceback import filter_traceback
 from fkeras.engine import _generators as _gen
@@ -157,8 +159,8 @@ class SourceLoops:
                       max_queue_size=10, workers=1, use_multiprocessing=False, shuffle=True, initial_epoch=0):
         """Keras 2's name for `fit` on a generator or `Sequence`."""
         return self.fit(
-            generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
-            callbacks=callbacks, validation_data=validation_data, validation_steps=validation_steps,
+            generator, steps_per_epoch=_keras2_steps(steps_per_epoch), epochs=epochs, verbose=verbose,
+            callbacks=callbacks, validation_data=validation_data, validation_steps=_keras2_steps(validation_steps),
             validation_freq=validation_freq, class_weight=class_weight, max_queue_size=max_queue_size,
             workers=workers, use_multiprocessing=use_multiprocessing, shuffle=shuffle,
             initial_epoch=initial_epoch,
@@ -169,7 +171,7 @@ class SourceLoops:
                            use_multiprocessing=False, verbose=0):
         """Keras 2's name for `evaluate` on a generator or `Sequence`."""
         return self.evaluate(
-            generator, steps=steps, callbacks=callbacks, max_queue_size=max_queue_size,
+            generator, steps=_keras2_steps(steps), callbacks=callbacks, max_queue_size=max_queue_size,
             workers=workers, use_multiprocessing=use_multiprocessing, verbose=verbose,
         )
 
@@ -178,6 +180,14 @@ class SourceLoops:
                           use_multiprocessing=False, verbose=0):
         """Keras 2's name for `predict` on a generator or `Sequence`."""
         return self.predict(
-            generator, steps=steps, callbacks=callbacks, max_queue_size=max_queue_size,
+            generator, steps=_keras2_steps(steps), callbacks=callbacks, max_queue_size=max_queue_size,
             workers=workers, use_multiprocessing=use_multiprocessing, verbose=verbose,
         )
+
+
+def _keras2_steps(steps):
+    """Keras 2's generator loops ran `while steps_done < steps`, so its guides pass step counts
+    such as `len(x_train) / 32`: a positive float means its ceiling there."""
+    if isinstance(steps, (float, np.floating)) and math.isfinite(steps) and steps > 0:
+        return math.ceil(steps)
+    return steps

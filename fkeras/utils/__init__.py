@@ -11,6 +11,10 @@ from fkeras._random import set_random_seed as set_random_seed
 from fkeras.utils._get_file import get_file as get_file
 from fkeras.utils._np_utils import normalize as normalize
 from fkeras.utils._np_utils import to_categorical as to_categorical
+from fkeras.utils._image import array_to_img as array_to_img
+from fkeras.utils._image import img_to_array as img_to_array
+from fkeras.utils._image import load_img as load_img
+from fkeras.utils._image import save_img as save_img
 from fkeras.utils._padding import pad_sequences as pad_sequences
 from fkeras.utils._progbar import Progbar as Progbar
 from fkeras._traceback import disable_traceback_filtering as disable_traceback_filtering
