@@ -313,3 +313,18 @@ def test_flow_from_directory_bad_modes(image_dir):
         gen.flow_from_directory(image_dir, color_mode="cmyk")
     with pytest.raises(ValueError, match="Invalid subset name"):
         gen.flow_from_directory(image_dir, subset="test")
+
+
+def test_save_to_dir_writes_the_augmented_images(tmp_path, image_dir):
+    ImageDataGenerator(horizontal_flip=True).flow(
+        X, Y, batch_size=4, save_to_dir=str(tmp_path), save_prefix="aug"
+    )[0]
+    names = sorted(os.listdir(tmp_path))
+    assert len(names) == 4 and all(n.startswith("aug_") and n.endswith(".png") for n in names)
+    out = tmp_path / "dir"
+    out.mkdir()
+    it = ImageDataGenerator().flow_from_directory(
+        image_dir, target_size=(4, 4), batch_size=2, save_to_dir=str(out), save_format="jpeg"
+    )
+    it[0]
+    assert len(os.listdir(out)) == 2

@@ -171,92 +171,45 @@ def flip_axis(x, axis):
     return np.flip(np.asarray(x), axis)
 
 
-def random_rotation(
-    x,
-    rg,
-    row_axis=1,
-    col_axis=2,
-    channel_axis=0,
-    fill_mode="nearest",
-    cval=0.0,
-    interpolation_order=1,
-):
+# fmt: off
+# The four keep Keras's signatures: (x, range..., row_axis, col_axis, channel_axis, fill_mode,
+# cval, interpolation_order), channels first by default.
+
+
+def _placed(x, row_axis, col_axis, channel_axis, fill_mode, cval, interpolation_order, **params):
+    return apply_affine_transform(
+        x, **params, row_axis=row_axis, col_axis=col_axis, channel_axis=channel_axis,
+        fill_mode=fill_mode, cval=cval, order=interpolation_order,
+    )
+
+
+def random_rotation(x, rg, row_axis=1, col_axis=2, channel_axis=0, fill_mode="nearest", cval=0.0,
+                    interpolation_order=1):
     """Rotate by an angle drawn uniformly from [-rg, rg] degrees."""
     theta = np.random.uniform(-rg, rg)
-    return apply_affine_transform(
-        x,
-        theta=theta,
-        row_axis=row_axis,
-        col_axis=col_axis,
-        channel_axis=channel_axis,
-        fill_mode=fill_mode,
-        cval=cval,
-        order=interpolation_order,
-    )
+    return _placed(x, row_axis, col_axis, channel_axis, fill_mode, cval, interpolation_order,
+                   theta=theta)
 
 
-def random_shift(
-    x,
-    wrg,
-    hrg,
-    row_axis=1,
-    col_axis=2,
-    channel_axis=0,
-    fill_mode="nearest",
-    cval=0.0,
-    interpolation_order=1,
-):
+def random_shift(x, wrg, hrg, row_axis=1, col_axis=2, channel_axis=0, fill_mode="nearest",
+                 cval=0.0, interpolation_order=1):
     """Shift by fractions of the height (`hrg`) and width (`wrg`) drawn uniformly."""
-    h, w = x.shape[row_axis], x.shape[col_axis]
-    tx = np.random.uniform(-hrg, hrg) * h
-    ty = np.random.uniform(-wrg, wrg) * w
-    return apply_affine_transform(
-        x,
-        tx=tx,
-        ty=ty,
-        row_axis=row_axis,
-        col_axis=col_axis,
-        channel_axis=channel_axis,
-        fill_mode=fill_mode,
-        cval=cval,
-        order=interpolation_order,
-    )
+    tx = np.random.uniform(-hrg, hrg) * x.shape[row_axis]
+    ty = np.random.uniform(-wrg, wrg) * x.shape[col_axis]
+    return _placed(x, row_axis, col_axis, channel_axis, fill_mode, cval, interpolation_order,
+                   tx=tx, ty=ty)
 
 
-def random_shear(
-    x,
-    intensity,
-    row_axis=1,
-    col_axis=2,
-    channel_axis=0,
-    fill_mode="nearest",
-    cval=0.0,
-    interpolation_order=1,
-):
+def random_shear(x, intensity, row_axis=1, col_axis=2, channel_axis=0, fill_mode="nearest",
+                 cval=0.0, interpolation_order=1):
     """Shear by an angle drawn uniformly from [-intensity, intensity] degrees."""
     shear = np.random.uniform(-intensity, intensity)
-    return apply_affine_transform(
-        x,
-        shear=shear,
-        row_axis=row_axis,
-        col_axis=col_axis,
-        channel_axis=channel_axis,
-        fill_mode=fill_mode,
-        cval=cval,
-        order=interpolation_order,
-    )
+    return _placed(x, row_axis, col_axis, channel_axis, fill_mode, cval, interpolation_order,
+                   shear=shear)
 
 
-def random_zoom(
-    x,
-    zoom_range,
-    row_axis=1,
-    col_axis=2,
-    channel_axis=0,
-    fill_mode="nearest",
-    cval=0.0,
-    interpolation_order=1,
-):
+def random_zoom(x, zoom_range, row_axis=1, col_axis=2, channel_axis=0, fill_mode="nearest",
+                cval=0.0, interpolation_order=1):
     """Zoom by factors (rows, columns) drawn uniformly from `zoom_range` = (low, high)."""
     if len(zoom_range) != 2:
         raise ValueError(
@@ -266,17 +219,9 @@ def random_zoom(
         zx, zy = 1, 1
     else:
         zx, zy = np.random.uniform(zoom_range[0], zoom_range[1], 2)
-    return apply_affine_transform(
-        x,
-        zx=zx,
-        zy=zy,
-        row_axis=row_axis,
-        col_axis=col_axis,
-        channel_axis=channel_axis,
-        fill_mode=fill_mode,
-        cval=cval,
-        order=interpolation_order,
-    )
+    return _placed(x, row_axis, col_axis, channel_axis, fill_mode, cval, interpolation_order,
+                   zx=zx, zy=zy)
+# fmt: on
 
 
 def random_channel_shift(x, intensity_range, channel_axis=0):
@@ -385,23 +330,12 @@ class NumpyArrayIterator(Iterator):
     """Batches of (augmented) images from a rank-4 array, with their labels and weights.
     `x` may be `(images, other_inputs)`: the other inputs are batched alongside, untouched."""
 
-    def __init__(
-        self,
-        x,
-        y,
-        image_data_generator,
-        batch_size=32,
-        shuffle=False,
-        sample_weight=None,
-        seed=None,
-        data_format=None,
-        save_to_dir=None,
-        save_prefix="",
-        save_format="png",
-        subset=None,
-        ignore_class_split=False,
-        dtype=None,
-    ):
+    # fmt: off
+    def __init__(self, x, y, image_data_generator, batch_size=32, shuffle=False,
+                 sample_weight=None, seed=None, data_format=None, save_to_dir=None,
+                 save_prefix="", save_format="png", subset=None, ignore_class_split=False,
+                 dtype=None):
+        # fmt: on
         self.data_format = data_format or _config.image_data_format()
         self.dtype = dtype or _config.floatx()
         if isinstance(x, (tuple, list)):
@@ -490,27 +424,13 @@ class DirectoryIterator(Iterator):
 
     allowed_class_modes = ("categorical", "binary", "sparse", "input", None)
 
-    def __init__(
-        self,
-        directory,
-        image_data_generator,
-        target_size=(256, 256),
-        color_mode="rgb",
-        classes=None,
-        class_mode="categorical",
-        batch_size=32,
-        shuffle=True,
-        seed=None,
-        data_format=None,
-        save_to_dir=None,
-        save_prefix="",
-        save_format="png",
-        follow_links=False,
-        subset=None,
-        interpolation="nearest",
-        keep_aspect_ratio=False,
-        dtype=None,
-    ):
+    # fmt: off
+    def __init__(self, directory, image_data_generator, target_size=(256, 256), color_mode="rgb",
+                 classes=None, class_mode="categorical", batch_size=32, shuffle=True, seed=None,
+                 data_format=None, save_to_dir=None, save_prefix="", save_format="png",
+                 follow_links=False, subset=None, interpolation="nearest",
+                 keep_aspect_ratio=False, dtype=None):
+        # fmt: on
         self.data_format = data_format or _config.image_data_format()
         self.dtype = dtype or _config.floatx()
         if color_mode not in ("rgb", "rgba", "grayscale"):
@@ -759,77 +679,25 @@ class ImageDataGenerator:
 
     # ---- sources ----
 
-    def flow(
-        self,
-        x,
-        y=None,
-        batch_size=32,
-        shuffle=True,
-        sample_weight=None,
-        seed=None,
-        save_to_dir=None,
-        save_prefix="",
-        save_format="png",
-        ignore_class_split=False,
-        subset=None,
-    ):
+    # fmt: off
+    def flow(self, x, y=None, batch_size=32, shuffle=True, sample_weight=None, seed=None,
+             save_to_dir=None, save_prefix="", save_format="png", ignore_class_split=False,
+             subset=None):
         """Batches of augmented images from arrays: `(x, y)`, `(x, y, sample_weight)` or `x`."""
-        return NumpyArrayIterator(
-            x,
-            y,
-            self,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            sample_weight=sample_weight,
-            seed=seed,
-            data_format=self.data_format,
-            save_to_dir=save_to_dir,
-            save_prefix=save_prefix,
-            save_format=save_format,
-            ignore_class_split=ignore_class_split,
-            subset=subset,
-            dtype=self.dtype,
-        )
+        given = {k: v for k, v in locals().items() if k not in ("self", "x", "y")}
+        return NumpyArrayIterator(x, y, self, data_format=self.data_format, dtype=self.dtype,
+                                  **given)
 
-    def flow_from_directory(
-        self,
-        directory,
-        target_size=(256, 256),
-        color_mode="rgb",
-        classes=None,
-        class_mode="categorical",
-        batch_size=32,
-        shuffle=True,
-        seed=None,
-        save_to_dir=None,
-        save_prefix="",
-        save_format="png",
-        follow_links=False,
-        subset=None,
-        interpolation="nearest",
-        keep_aspect_ratio=False,
-    ):
+    def flow_from_directory(self, directory, target_size=(256, 256), color_mode="rgb",
+                            classes=None, class_mode="categorical", batch_size=32, shuffle=True,
+                            seed=None, save_to_dir=None, save_prefix="", save_format="png",
+                            follow_links=False, subset=None, interpolation="nearest",
+                            keep_aspect_ratio=False):
         """Batches of augmented images read from one subdirectory per class."""
-        return DirectoryIterator(
-            directory,
-            self,
-            target_size=target_size,
-            color_mode=color_mode,
-            keep_aspect_ratio=keep_aspect_ratio,
-            classes=classes,
-            class_mode=class_mode,
-            data_format=self.data_format,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            seed=seed,
-            save_to_dir=save_to_dir,
-            save_prefix=save_prefix,
-            save_format=save_format,
-            follow_links=follow_links,
-            subset=subset,
-            interpolation=interpolation,
-            dtype=self.dtype,
-        )
+        given = {k: v for k, v in locals().items() if k not in ("self", "directory")}
+        return DirectoryIterator(directory, self, data_format=self.data_format, dtype=self.dtype,
+                                 **given)
+    # fmt: on
 
     # ---- normalisation ----
 
