@@ -210,6 +210,8 @@ LAYERS: dict[str, LayerCase] = {
         LayerCase(L.RepeatVector, lambda: {"n": 2}, (3,)),
         LayerCase(L.Masking, dict, _SEQ),
         LayerCase(L.Identity, dict, (4,)),
+        LayerCase(L.Rescaling, lambda: {"scale": 0.5}, (4,)),
+        LayerCase(L.Normalization, dict, (4,)),
         LayerCase(L.ActivityRegularization, dict, (4,)),
         LayerCase(L.SpatialDropout1D, lambda: {"rate": 0.5}, _SEQ),
         LayerCase(L.SpatialDropout2D, lambda: {"rate": 0.5}, _IMG, 2),

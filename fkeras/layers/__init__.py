@@ -50,6 +50,8 @@ from fkeras.layers._reshaping import RepeatVector as RepeatVector
 from fkeras.layers._core_extra import Lambda as Lambda
 from fkeras.layers._core_extra import Masking as Masking
 from fkeras.layers._core_extra import Identity as Identity
+from fkeras.layers._preprocessing import Normalization as Normalization
+from fkeras.layers._preprocessing import Rescaling as Rescaling
 from fkeras.layers._core_extra import ActivityRegularization as ActivityRegularization
 from fkeras.layers._core_extra import SpatialDropout1D as SpatialDropout1D
 from fkeras.layers._core_extra import SpatialDropout2D as SpatialDropout2D
