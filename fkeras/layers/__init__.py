@@ -50,6 +50,9 @@ from fkeras.layers._reshaping import RepeatVector as RepeatVector
 from fkeras.layers._core_extra import Lambda as Lambda
 from fkeras.layers._core_extra import Masking as Masking
 from fkeras.layers._core_extra import Identity as Identity
+from fkeras.layers._image_preprocessing import CenterCrop as CenterCrop
+from fkeras.layers._image_preprocessing import RandomFlip as RandomFlip
+from fkeras.layers._image_preprocessing import Resizing as Resizing
 from fkeras.layers._preprocessing import Normalization as Normalization
 from fkeras.layers._preprocessing import Rescaling as Rescaling
 from fkeras.layers._core_extra import ActivityRegularization as ActivityRegularization
