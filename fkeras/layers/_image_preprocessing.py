@@ -11,6 +11,7 @@ import jax.numpy as jnp
 
 from fkeras import _config
 from fkeras.layers._base import Layer
+from fkeras.layers._preprocessing import float_dtype
 from fkeras.layers._spec import TensorSpec
 
 INTERPOLATIONS = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic")
@@ -35,11 +36,6 @@ def _image_spec(layer, spec) -> TensorSpec:
     return spec
 
 
-def _float_dtype(layer) -> str:
-    dtype = layer.compute_dtype
-    return dtype if jnp.issubdtype(jnp.dtype(dtype), jnp.floating) else _config.floatx()
-
-
 class _ImageLayer(Layer):
     """Rank-3/4 images; `_hw` are the (height, width) axes for the layer's data format."""
 
@@ -54,7 +50,7 @@ class _ImageLayer(Layer):
     def _sized(self, spec, height, width) -> TensorSpec:
         shape = list(spec.shape)
         shape[self._hw[0]], shape[self._hw[1]] = height, width
-        return TensorSpec(tuple(shape), _float_dtype(self))
+        return TensorSpec(tuple(shape), float_dtype(self))
 
     def _crop(self, x, top, left, height, width):
         h_axis, w_axis = (a % x.ndim for a in self._hw)
@@ -135,7 +131,7 @@ class Resizing(_ImageLayer):
     def apply(self, variables, inputs, *, training=False, rng=None):
         del variables, training, rng
         _image_spec(self, TensorSpec(tuple(jnp.shape(inputs))))
-        x = jnp.asarray(inputs).astype(_float_dtype(self))
+        x = jnp.asarray(inputs).astype(float_dtype(self))
         if self.crop_to_aspect_ratio:
             x = self._aspect_crop(x, self.height, self.width)
         elif self.pad_to_aspect_ratio:
@@ -167,7 +163,7 @@ class CenterCrop(_ImageLayer):
     def apply(self, variables, inputs, *, training=False, rng=None):
         del variables, training, rng
         _image_spec(self, TensorSpec(tuple(jnp.shape(inputs))))
-        x = jnp.asarray(inputs).astype(_float_dtype(self))
+        x = jnp.asarray(inputs).astype(float_dtype(self))
         h_diff = x.shape[self._hw[0]] - self.height
         w_diff = x.shape[self._hw[1]] - self.width
         if h_diff >= 0 and w_diff >= 0:
@@ -200,12 +196,12 @@ class RandomFlip(_ImageLayer):
 
     def compute_output_spec(self, input_spec, **kwargs):
         spec = _image_spec(self, input_spec)
-        return TensorSpec(spec.shape, _float_dtype(self))
+        return TensorSpec(spec.shape, float_dtype(self))
 
     def apply(self, variables, inputs, *, training=False, rng=None):
         del variables
         _image_spec(self, TensorSpec(tuple(jnp.shape(inputs))))
-        x = jnp.asarray(inputs).astype(_float_dtype(self))
+        x = jnp.asarray(inputs).astype(float_dtype(self))
         if not training:
             return x, {}
         if rng is None:

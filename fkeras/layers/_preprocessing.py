@@ -44,7 +44,9 @@ def _check_numbers(owner: str, **values) -> None:
             ) from None
 
 
-def _float_dtype(layer) -> str:
+def float_dtype(layer) -> str:
+    """The dtype a preprocessing layer computes and returns: its compute dtype if that is a float
+    type, else floatx (a layer given `dtype='uint8'` still returns floats, as in Keras)."""
     dtype = layer.compute_dtype
     return dtype if jnp.issubdtype(jnp.dtype(dtype), jnp.floating) else _config.floatx()
 
@@ -69,11 +71,11 @@ class Rescaling(Layer):
 
     def compute_output_spec(self, input_spec, **kwargs):
         spec = _single_spec(self, input_spec)
-        return TensorSpec(spec.shape, _float_dtype(self))
+        return TensorSpec(spec.shape, float_dtype(self))
 
     def apply(self, variables, inputs, *, training=False, rng=None):
         del variables, training, rng
-        dtype = _float_dtype(self)
+        dtype = float_dtype(self)
         scale = jnp.asarray(self.scale, dtype)
         if scale.ndim and _config.image_data_format() == "channels_first":
             scale = scale.reshape(scale.shape + (1,) * (3 - scale.ndim))
@@ -171,7 +173,7 @@ class Normalization(Layer):
     def compute_output_spec(self, input_spec, **kwargs):
         spec = _single_spec(self, input_spec)
         self._axes(spec.shape)
-        return TensorSpec(spec.shape, _float_dtype(self))
+        return TensorSpec(spec.shape, float_dtype(self))
 
     def init(self, rng, input_spec):
         spec = _single_spec(self, input_spec)
@@ -214,7 +216,7 @@ class Normalization(Layer):
 
     def apply(self, variables, inputs, *, training=False, rng=None):
         del training, rng
-        dtype = _float_dtype(self)
+        dtype = float_dtype(self)
         x = jnp.asarray(inputs).astype(dtype)
         mean, variance = (s.astype(dtype) for s in self._statistics(variables, x.shape))
         std = jnp.maximum(jnp.sqrt(variance), _config.epsilon())
