@@ -18,16 +18,8 @@ import numpy as np
 from fkeras import _config
 from fkeras.layers import _cell
 from fkeras.layers._base import Layer
+from fkeras.layers._core import _check_rank
 from fkeras.layers._spec import TensorSpec, as_bool
-
-
-def _single_spec(layer, spec) -> TensorSpec:
-    if not isinstance(spec, TensorSpec):
-        raise ValueError(
-            f"Layer {layer.name!r} ({type(layer).__name__}) expects a single input tensor. "
-            f"Received: {len(spec)} tensors."
-        )
-    return spec
 
 
 def _check_numbers(owner: str, **values) -> None:
@@ -70,8 +62,8 @@ class Rescaling(Layer):
         self.offset = offset
 
     def compute_output_spec(self, input_spec, **kwargs):
-        spec = _single_spec(self, input_spec)
-        return TensorSpec(spec.shape, float_dtype(self))
+        _check_rank(self, input_spec, 0)
+        return TensorSpec(input_spec.shape, float_dtype(self))
 
     def apply(self, variables, inputs, *, training=False, rng=None):
         del variables, training, rng
@@ -171,16 +163,16 @@ class Normalization(Layer):
         return keep, reduce, broadcast
 
     def compute_output_spec(self, input_spec, **kwargs):
-        spec = _single_spec(self, input_spec)
-        self._axes(spec.shape)
-        return TensorSpec(spec.shape, float_dtype(self))
+        _check_rank(self, input_spec, 0)
+        self._axes(input_spec.shape)
+        return TensorSpec(input_spec.shape, float_dtype(self))
 
     def init(self, rng, input_spec):
-        spec = _single_spec(self, input_spec)
-        keep, _, _ = self._axes(spec.shape)
+        _check_rank(self, input_spec, 0)
+        keep, _, _ = self._axes(input_spec.shape)
         if self.input_mean is not None:
             return {"params": {}, "state": {}}
-        shape = tuple(spec.shape[d] for d in keep)
+        shape = tuple(input_spec.shape[d] for d in keep)
         return {
             "params": {},
             "state": {
@@ -191,14 +183,14 @@ class Normalization(Layer):
         }
 
     def check_input_spec(self, built_spec, input_spec) -> None:
-        spec = _single_spec(self, input_spec)
-        keep, _, _ = self._axes(spec.shape)
-        if len(spec.shape) != len(built_spec.shape) or any(
-            spec.shape[d] != built_spec.shape[d] for d in keep
+        _check_rank(self, input_spec, 0)
+        keep, _, _ = self._axes(input_spec.shape)
+        if len(input_spec.shape) != len(built_spec.shape) or any(
+            input_spec.shape[d] != built_spec.shape[d] for d in keep
         ):
             raise ValueError(
-                f"Layer {self.name!r} was built for inputs of shape {built_spec.shape} (axes "
-                f"{keep} kept). Received: inputs of shape {spec.shape}"
+                f"Layer {self.name!r} was built for inputs of shape {built_spec.shape} "
+                f"(axes {keep} kept). Received: inputs of shape {input_spec.shape}"
             )
 
     def _statistics(self, variables, shape):

@@ -26,16 +26,6 @@ def _pil():
     return Image
 
 
-def _data_format(data_format) -> str:
-    data_format = data_format or _config.image_data_format()
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
-            "`data_format` must be 'channels_last' or 'channels_first'. "
-            f"Received: data_format={data_format!r}"
-        )
-    return data_format
-
-
 def array_to_img(x, data_format=None, scale=True, dtype=None):
     """A rank-3 array (one image) as a PIL image: 1 channel grey ('L', or 'I' above 255),
     3 RGB, 4 RGBA. `scale` maps the values onto [0, 255] (min to 0, max to 255)."""
@@ -45,7 +35,7 @@ def array_to_img(x, data_format=None, scale=True, dtype=None):
         raise ValueError(
             f"Expected image array to have rank 3 (single image). Got array with shape: {x.shape}"
         )
-    if _data_format(data_format) == "channels_first":
+    if _config.standardize_data_format(data_format) == "channels_first":
         x = x.transpose(1, 2, 0)
     if scale:
         x = x - np.min(x)
@@ -67,7 +57,7 @@ def array_to_img(x, data_format=None, scale=True, dtype=None):
 
 def img_to_array(img, data_format=None, dtype=None):
     """A PIL image as a rank-3 float array (channels last unless `data_format` says first)."""
-    fmt = _data_format(data_format)
+    fmt = _config.standardize_data_format(data_format)
     x = np.asarray(img, dtype=dtype or _config.floatx())
     if x.ndim == 3:
         return x.transpose(2, 0, 1) if fmt == "channels_first" else x
